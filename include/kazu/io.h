@@ -60,6 +60,10 @@ KZ_API int kz_reader_open_mem(kz_reader **out, const void *data, size_t len, con
  *      the reader resumes at the next record, or returns 0 when the rest of
  *      the stream cannot be recovered (e.g. malformed XML). */
 KZ_API int kz_reader_next(kz_reader *r, kz_doc **out, kz_error *err);
+/* Problems a reader recovered from inside documents it still returned (e.g.
+ * a PubTator annotation dropped for bad offsets); each one is also listed in
+ * that document's metadata "reader_warnings" (a JSON list of strings). */
+KZ_API int64_t kz_reader_warnings(const kz_reader *r);
 /* Bytes consumed so far from the (decompressed) stream; for progress. */
 KZ_API int64_t kz_reader_bytes(const kz_reader *r);
 KZ_API kz_format kz_reader_format(const kz_reader *r);

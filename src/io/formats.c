@@ -173,6 +173,7 @@ int kz_reader_next(kz_reader *r, kz_doc **out, kz_error *err) {
 }
 
 int64_t kz_reader_bytes(const kz_reader *r) { return r ? r->in.offset : 0; }
+int64_t kz_reader_warnings(const kz_reader *r) { return r ? r->nwarnings : 0; }
 kz_format kz_reader_format(const kz_reader *r) { return r ? r->fmt : KZ_FORMAT_UNKNOWN; }
 
 void kz_reader_close(kz_reader *r) {

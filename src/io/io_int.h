@@ -55,6 +55,7 @@ struct kz_reader {
     void *state;     /* format-specific */
     bool done;       /* unrecoverable: next returns 0 */
     int64_t ndocs;   /* documents yielded so far */
+    int64_t nwarnings; /* problems recorded in documents' "reader_warnings" metadata */
 };
 
 /* Fill err's location fields: path = r->name, line and byte offset. */
