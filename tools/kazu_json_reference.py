@@ -15,7 +15,7 @@ what that converter does to Kazu's classes:
 * Section._sentence_spans is renamed "sentence_spans";
 * json.dumps(..., ensure_ascii=True, separators=(", ", ": ")), floats by repr().
 
-Two deliberate differences from Kazu, both documented in docs/io-json.md:
+Deliberate differences from Kazu, all documented in docs/io-json.md:
 * Python prints sets in hash order (random per process); we print them sorted
   (strings by code point, spans by (start, end), id pairs as tuples, id sets by
   their sorted pair lists), duplicates removed as a set would.

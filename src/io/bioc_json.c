@@ -5,12 +5,6 @@
 #include <strings.h>
 #include "json_int.h"
 
-#define TRY(x)                 \
-    do {                       \
-        int rc_ = (x);         \
-        if (rc_) return rc_;   \
-    } while (0)
-
 /* Infon keys whose values are identifiers ("A;B" or "A,B") rather than metadata. */
 static const char *const k_id_keys[] = {"identifier", "MESH", "NCBI Gene", "NCBI Taxonomy"};
 
@@ -19,8 +13,6 @@ static bool is_id_key(const char *k, size_t kl) {
         if (strlen(k_id_keys[i]) == kl && strncasecmp(k_id_keys[i], k, kl) == 0) return true;
     return false;
 }
-
-static bool is_key(const char *k, size_t kl, const char *name) { return strlen(name) == kl && memcmp(k, name, kl) == 0; }
 
 /* ---- reader ------------------------------------------------------------------------ */
 typedef struct bioc_passage {
@@ -31,9 +23,9 @@ typedef struct bioc_passage {
 
 typedef struct bioc_state {
     kz_json_src src;
-    json_t *batch;       /* collection being unpacked */
-    const json_t *docs;  /* its documents */
-    size_t next;         /* next document index */
+    json_t *batch;      /* collection being unpacked */
+    const json_t *docs; /* its documents */
+    size_t next;        /* next document index */
     kz_arena *tmp;
     kz_buf scratch, warn, rels, text;
 } bioc_state;
@@ -49,9 +41,10 @@ typedef struct bioc_ctx {
 } bioc_ctx;
 
 /* A recovered problem: the item is dropped, the document is kept and says so
- * in its "reader_warnings" metadata (the PubTator / BioC XML convention). */
-static void warn(bioc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(bioc_ctx *c, const char *fmt, ...) {
+ * in its "reader_warnings" metadata (the PubTator / BioC XML convention).
+ * Returns 0 so callers can `return warn(...)` and carry on. */
+static int warn(bioc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int warn(bioc_ctx *c, const char *fmt, ...) {
     char msg[600];
     int n = snprintf(msg, sizeof msg, "%s%s", c->where, *c->where ? ": " : "");
     va_list ap;
@@ -64,9 +57,11 @@ static void warn(bioc_ctx *c, const char *fmt, ...) {
     if ((w->len && kz__buf_putc(w, ',')) || kz__json_put_string(w, msg, len, false)) c->oom = 1;
     c->r->nwarnings++;
     kz_log(KZ_LOG_WARN, "%s: document %s: %s", c->r->name, c->doc->idx.ptr, msg);
+    return 0;
 }
 
-static int fail(bioc_ctx *c, kz_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(bioc_ctx *c, kz_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static int fail(bioc_ctx *c, kz_error *err, int code, const char *fmt, ...) {
     char msg[400];
     va_list ap;
@@ -86,7 +81,8 @@ static int add_relations(bioc_ctx *c, const json_t *rels) {
 
 /* ids under an identifier key -> one gold mapping each; source = the id's
  * prefix ("MESH:D1" -> MESH), else the key ("NCBI Gene"), else "BioC". */
-static int add_mappings(bioc_ctx *c, kz_entity *ent, const char *key, size_t kl, const char *ids, size_t len) {
+static int add_mappings(bioc_ctx *c, kz_entity *ent, const char *key, size_t kl, const char *ids,
+                        size_t len) {
     size_t i = 0;
     while (i <= len) {
         size_t j = i;
@@ -101,7 +97,7 @@ static int add_mappings(bioc_ctx *c, kz_entity *ent, const char *key, size_t kl,
         m.default_label = ent->match;
         m.source = colon && colon > ids + a ? (kz_str){ids + a, (size_t)(colon - (ids + a))}
                    : kl == 10 && strncasecmp(key, "identifier", 10) == 0 ? kz_str_c("BioC")
-                                                                        : (kz_str){key, kl};
+                                                                         : (kz_str){key, kl};
         m.parser_name = kz_str_c("BioC");
         m.idx = (kz_str){ids + a, b - a};
         m.string_match_strategy = kz_str_c("gold");
@@ -113,12 +109,13 @@ static int add_mappings(bioc_ctx *c, kz_entity *ent, const char *key, size_t kl,
 
 /* Annotation infons: type -> class (done), identifier keys -> mappings, the rest -> metadata. */
 static int annotation_infons(bioc_ctx *c, kz_entity *ent, const json_t *infons) {
-    for (void *it = json_object_iter((json_t *)infons); it; it = json_object_iter_next((json_t *)infons, it)) {
+    for (void *it = json_object_iter((json_t *)infons); it;
+         it = json_object_iter_next((json_t *)infons, it)) {
         const char *k = json_object_iter_key(it);
         size_t kl = json_object_iter_key_len(it);
         const json_t *v = json_object_iter_value(it);
         char num[32];
-        if (is_key(k, kl, "type")) continue;
+        if (kz__json_key_is(k, kl, "type")) continue;
         if (is_id_key(k, kl) && json_is_string(v)) {
             TRY(add_mappings(c, ent, k, kl, json_string_value(v), json_string_length(v)));
         } else if (is_id_key(k, kl) && json_is_integer(v)) {
@@ -137,39 +134,40 @@ static int annotation_infons(bioc_ctx *c, kz_entity *ent, const json_t *infons) 
 static int add_annotation(bioc_ctx *c, const bioc_passage *p, const json_t *a, size_t ai) {
     char name[96];
     kz_str aid = kz__json_str(a, "id");
-    if (aid.ptr) snprintf(name, sizeof name, "annotation \"%.*s\"", (int)KZ_MIN(aid.len, 40), aid.ptr);
-    else snprintf(name, sizeof name, "annotation #%zu", ai);
-    if (!json_is_object(a)) return warn(c, "%s is not an object; skipped", name), 0;
+    if (aid.ptr)
+        snprintf(name, sizeof name, "annotation \"%.*s\"", (int)KZ_MIN(aid.len, 40), aid.ptr);
+    else
+        snprintf(name, sizeof name, "annotation #%zu", ai);
+    if (!json_is_object(a)) return warn(c, "%s is not an object; skipped", name);
     const json_t *infons = json_object_get(a, "infons"), *locs = json_object_get(a, "locations");
     kz_str type = kz__json_str(infons, "type"), text = kz__json_str(a, "text");
     size_t n = json_array_size(locs);
-    if (!type.ptr) return warn(c, "%s has no infons.type; skipped", name), 0;
-    if (n == 0) return warn(c, "%s has no locations; skipped", name), 0;
+    if (!type.ptr) return warn(c, "%s has no infons.type; skipped", name);
+    if (n == 0) return warn(c, "%s has no locations; skipped", name);
     kz_span *sp = kz_arena_alloc(c->st->tmp, n * sizeof *sp);
     if (!sp) return KZ_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        const json_t *l = json_array_get(locs, i), *lo = json_object_get(l, "offset"), *ll = json_object_get(l, "length");
+        const json_t *l = json_array_get(locs, i), *lo = json_object_get(l, "offset"),
+                     *ll = json_object_get(l, "length");
         if (!json_is_integer(lo) || !json_is_integer(ll))
-            return warn(c, "%s: locations[%zu] needs integer \"offset\" and \"length\"; skipped", name, i), 0;
+            return warn(c, "%s: locations[%zu] needs integer \"offset\" and \"length\"; skipped", name, i);
         int64_t off = json_integer_value(lo), len = json_integer_value(ll);
         for (size_t k = 0; k < c->nps && !p; k++)
             if (off >= c->ps[k].offset && off - c->ps[k].offset < c->ps[k].ncp) p = &c->ps[k];
-        if (!p) return warn(c, "%s: offset %lld lies in no passage; skipped", name, (long long)off), 0;
+        if (!p) return warn(c, "%s: offset %lld lies in no passage; skipped", name, (long long)off);
         int64_t s = off - p->offset;
         if (len <= 0 || off < p->offset || s > p->ncp || len > p->ncp - s)
             return warn(c, "%s: location [%lld, +%lld) is outside passage \"%s\" [%lld, %lld); skipped", name,
                         (long long)off, (long long)len, p->sec->name.ptr, (long long)p->offset,
-                        (long long)(p->offset + p->ncp)),
-                   0;
+                        (long long)(p->offset + p->ncp));
         sp[i].start = kz_offset_map_to_byte(p->map, s);
         sp[i].end = kz_offset_map_to_byte(p->map, s + len);
     }
     /* A text that disagrees with the offsets means the offsets count something else. */
     const kz_str at = {p->sec->text.ptr + sp[0].start, (size_t)(sp[0].end - sp[0].start)};
     if (n == 1 && text.ptr && !kz_str_eq(text, at))
-        return warn(c, "%s: text \"%.*s\" differs from the passage text \"%.*s\" at its location; skipped", name,
-                    (int)KZ_MIN(text.len, 60), text.ptr, (int)KZ_MIN(at.len, 60), at.ptr),
-               0;
+        return warn(c, "%s: text \"%.*s\" differs from the passage text \"%.*s\" at its location; skipped",
+                    name, (int)KZ_MIN(text.len, 60), text.ptr, (int)KZ_MIN(at.len, 60), at.ptr);
     kz_entity_init in = {0};
     in.spans = sp;
     in.n_spans = n;
@@ -183,7 +181,7 @@ static int add_annotation(bioc_ctx *c, const bioc_passage *p, const json_t *a, s
     kz_error_clear(&e);
     int rc = kz_section_add_entity(c->doc, p->sec, &in, &ent, &e);
     if (rc == KZ_ENOMEM) return rc;
-    if (rc) return warn(c, "%s: %s; skipped", name, e.msg), 0;
+    if (rc) return warn(c, "%s: %s; skipped", name, e.msg);
     if (aid.ptr) TRY(kz_meta_set_string(c->doc, &ent->metadata, kz_str_c("bioc_id"), aid));
     return annotation_infons(c, ent, infons);
 }
@@ -202,12 +200,14 @@ static int join_sentences(bioc_ctx *c, const json_t *sents, int64_t poff, kz_spa
         kz_str st = kz__json_str(s, "text");
         int64_t rel = json_is_integer(off) ? json_integer_value(off) - poff : -1;
         if (rel < cur) {
-            warn(c, "sentence %zu has %s offset; skipped", k, json_is_integer(off) ? "an overlapping or out-of-passage" : "no valid");
+            warn(c, "sentence %zu has %s offset; skipped", k,
+                 json_is_integer(off) ? "an overlapping or out-of-passage" : "no valid");
             continue;
         }
         if ((uint64_t)(rel - cur) + st.len > c->r->p.max_record_bytes - t->len)
-            return fail(c, err, KZ_ELIMIT, "sentence %zu at offset %lld makes the passage text larger than the record "
-                                           "limit of %zu bytes (max_record_bytes)",
+            return fail(c, err, KZ_ELIMIT,
+                        "sentence %zu at offset %lld makes the passage text larger than the record "
+                        "limit of %zu bytes (max_record_bytes)",
                         k, (long long)(rel + poff), c->r->p.max_record_bytes);
         for (; cur < rel; cur++) TRY(kz__buf_putc(t, ' '));
         spans[n].start = (int64_t)t->len;
@@ -241,11 +241,14 @@ static int add_passage(bioc_ctx *c, const json_t *p, size_t i, int64_t *running,
     const json_t *off = json_object_get(p, "offset"), *pin = json_object_get(p, "infons");
     const json_t *t = json_object_get(p, "text"), *sents = json_object_get(p, "sentences");
     if (!json_is_object(p)) return fail(c, err, KZ_EPARSE, "passages[%zu] is not an object", i);
-    if (t && !json_is_string(t) && !json_is_null(t)) return fail(c, err, KZ_EPARSE, "passages[%zu].text must be a string", i);
+    if (t && !json_is_string(t) && !json_is_null(t))
+        return fail(c, err, KZ_EPARSE, "passages[%zu].text must be a string", i);
     if (off && !json_is_null(off) && (!json_is_integer(off) || json_integer_value(off) < 0))
         return fail(c, err, KZ_EPARSE, "passages[%zu].offset must be a non-negative integer", i);
-    if (pin && !json_is_object(pin)) return fail(c, err, KZ_EPARSE, "passages[%zu].infons must be an object", i);
-    if (sents && !json_is_array(sents)) return fail(c, err, KZ_EPARSE, "passages[%zu].sentences must be a list", i);
+    if (pin && !json_is_object(pin))
+        return fail(c, err, KZ_EPARSE, "passages[%zu].infons must be an object", i);
+    if (sents && !json_is_array(sents))
+        return fail(c, err, KZ_EPARSE, "passages[%zu].sentences must be a list", i);
     const char *name_key = "type";
     kz_str name = kz__json_str(pin, "type");
     if (!name.ptr) name = kz__json_str(pin, name_key = "section_type");
@@ -274,8 +277,9 @@ static int add_passage(bioc_ctx *c, const json_t *p, size_t i, int64_t *running,
     for (void *it = json_object_iter((json_t *)pin); it; it = json_object_iter_next((json_t *)pin, it)) {
         const char *k = json_object_iter_key(it);
         size_t kl = json_object_iter_key_len(it);
-        if (name_key && is_key(k, kl, name_key)) continue;
-        TRY(kz__json_meta_set(c->doc, &bp->sec->metadata, k, kl, json_object_iter_value(it), &c->st->scratch));
+        if (name_key && kz__json_key_is(k, kl, name_key)) continue;
+        TRY(kz__json_meta_set(c->doc, &bp->sec->metadata, k, kl, json_object_iter_value(it),
+                              &c->st->scratch));
     }
     if (nsent && json_is_string(t)) nspans = sentence_spans(c, sents, bp, spans);
     if (nsent && (rc = kz_section_set_sentence_spans(c->doc, bp->sec, spans, nspans, &e)))
@@ -288,15 +292,20 @@ static int build_doc(bioc_ctx *c, const json_t *d, kz_error *err) {
     const json_t *infons = json_object_get(d, "infons");
     char num[32];
     kz_str ids = KZ_STR_NULL;
-    if (json_is_string(id)) ids = (kz_str){json_string_value(id), json_string_length(id)};
-    else if (json_is_integer(id)) ids = (kz_str){num, (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(id))};
-    else if (id && !json_is_null(id)) return fail(c, err, KZ_EPARSE, "\"id\" must be a string");
+    if (json_is_string(id))
+        ids = (kz_str){json_string_value(id), json_string_length(id)};
+    else if (json_is_integer(id))
+        ids =
+            (kz_str){num, (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(id))};
+    else if (id && !json_is_null(id))
+        return fail(c, err, KZ_EPARSE, "\"id\" must be a string");
     if (ids.ptr && err) snprintf(err->doc_id, sizeof err->doc_id, "%.*s", (int)KZ_MIN(ids.len, 120), ids.ptr);
     if (!json_is_array(passages)) return fail(c, err, KZ_EPARSE, "a BioC document needs a \"passages\" list");
     if (infons && !json_is_object(infons)) return fail(c, err, KZ_EPARSE, "\"infons\" must be an object");
     c->doc = kz_doc_new(ids.ptr, ids.len);
     if (!c->doc) return KZ_ENOMEM;
-    if (json_object_size(infons)) TRY(kz__json_meta_set(c->doc, &c->doc->metadata, "infons", 6, infons, &c->st->scratch));
+    if (json_object_size(infons))
+        TRY(kz__json_meta_set(c->doc, &c->doc->metadata, "infons", 6, infons, &c->st->scratch));
     c->nps = json_array_size(passages);
     c->ps = kz_arena_calloc(c->st->tmp, c->nps ? c->nps : 1, sizeof *c->ps);
     if (!c->ps) return KZ_ENOMEM;
@@ -305,17 +314,20 @@ static int build_doc(bioc_ctx *c, const json_t *d, kz_error *err) {
     for (size_t i = 0; i < c->nps; i++) {
         const json_t *p = json_array_get(passages, i), *sents = json_object_get(p, "sentences");
         const json_t *anns = json_object_get(p, "annotations");
-        for (size_t k = 0; k < json_array_size(anns); k++) TRY(add_annotation(c, &c->ps[i], json_array_get(anns, k), k));
+        for (size_t k = 0; k < json_array_size(anns); k++)
+            TRY(add_annotation(c, &c->ps[i], json_array_get(anns, k), k));
         TRY(add_relations(c, json_object_get(p, "relations")));
         for (size_t s = 0; s < json_array_size(sents); s++) {
             const json_t *sent = json_array_get(sents, s);
             anns = json_object_get(sent, "annotations");
-            for (size_t k = 0; k < json_array_size(anns); k++) TRY(add_annotation(c, &c->ps[i], json_array_get(anns, k), k));
+            for (size_t k = 0; k < json_array_size(anns); k++)
+                TRY(add_annotation(c, &c->ps[i], json_array_get(anns, k), k));
             TRY(add_relations(c, json_object_get(sent, "relations")));
         }
     }
     const json_t *anns = json_object_get(d, "annotations");
-    for (size_t k = 0; k < json_array_size(anns); k++) TRY(add_annotation(c, NULL, json_array_get(anns, k), k));
+    for (size_t k = 0; k < json_array_size(anns); k++)
+        TRY(add_annotation(c, NULL, json_array_get(anns, k), k));
     return add_relations(c, json_object_get(d, "relations"));
 }
 
@@ -336,7 +348,8 @@ static int convert(kz_reader *r, const json_t *d, const char *where, kz_doc **ou
     kz_arena_reset(st->tmp);
     kz__buf_clear(&st->warn);
     kz__buf_clear(&st->rels);
-    int rc = json_is_object(d) ? build_doc(&c, d, err) : fail(&c, err, KZ_EPARSE, "expected a BioC document object");
+    int rc = json_is_object(d) ? build_doc(&c, d, err)
+                               : fail(&c, err, KZ_EPARSE, "expected a BioC document object");
     if (!rc && c.oom) rc = KZ_ENOMEM;
     if (!rc) rc = set_list(&c, "relations", &st->rels);
     if (!rc) rc = set_list(&c, "reader_warnings", &st->warn);
@@ -417,7 +430,8 @@ int kz__reader_init_bioc_json(kz_reader *r, kz_error *err) {
     kz__buf_init(&st->rels, 0);
     kz__buf_init(&st->text, 0);
     st->tmp = kz_arena_new(0);
-    if (!st->tmp || kz__json_src_init(&st->src, r, k_stream_keys)) return kz_error_set(err, KZ_ENOMEM, "out of memory");
+    if (!st->tmp || kz__json_src_init(&st->src, r, k_stream_keys))
+        return kz_error_set(err, KZ_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -455,7 +469,9 @@ static int put_meta_infons(bw_ctx *c, bool *first, const kz_meta *m, const char 
                            const json_t *taken) {
     for (uint32_t i = 0; i < m->n; i++) {
         kz_str k = m->items[i].key;
-        if (in_list(k, skip) || (skip_ids && is_id_key(k.ptr, k.len)) || json_object_getn(taken, k.ptr, k.len)) continue;
+        if (in_list(k, skip) || (skip_ids && is_id_key(k.ptr, k.len)) ||
+            json_object_getn(taken, k.ptr, k.len))
+            continue;
         TRY(put_key(c, first, k));
         TRY(kz__json_put_raw(c->b, m->items[i].value, c->ascii));
     }
@@ -467,7 +483,8 @@ static int put_meta_infons(bw_ctx *c, bool *first, const kz_meta *m, const char 
 static kz_str mapping_key(const kz_mapping *m) {
     const char *colon = m->idx.ptr ? memchr(m->idx.ptr, ':', m->idx.len) : NULL;
     bool prefixed = colon && colon > m->idx.ptr;
-    return !prefixed && m->source.ptr && is_id_key(m->source.ptr, m->source.len) ? m->source : kz_str_c("identifier");
+    return !prefixed && m->source.ptr && is_id_key(m->source.ptr, m->source.len) ? m->source
+                                                                                 : kz_str_c("identifier");
 }
 
 /* One infon per key, ids joined with ';' (the reader splits on ';' and ','). */
@@ -503,8 +520,10 @@ static int put_annotation(bw_ctx *c, const kz_entity *e, const kz_offset_map *m,
     kz_str bid = kz_meta_get(&e->metadata, "bioc_id");
     TRY(kz__buf_puts(b, "{\"id\": "));
     /* The id read from BioC, else a running number. */
-    if (bid.ptr && bid.ptr[0] == '"') TRY(kz__json_put_raw(b, bid, c->ascii));
-    else TRY(kz__buf_printf(b, "\"%u\"", n));
+    if (bid.ptr && bid.ptr[0] == '"')
+        TRY(kz__json_put_raw(b, bid, c->ascii));
+    else
+        TRY(kz__buf_printf(b, "\"%u\"", n));
     TRY(kz__buf_puts(b, ", \"infons\": {\"type\": "));
     TRY(put_str(c, e->entity_class));
     bool first = false;
@@ -521,7 +540,8 @@ static int put_annotation(bw_ctx *c, const kz_entity *e, const kz_offset_map *m,
     return kz__buf_puts(b, "]}");
 }
 
-static int put_passage(bw_ctx *c, const kz_section *s, const kz_offset_map *m, int64_t base, unsigned *n_ann) {
+static int put_passage(bw_ctx *c, const kz_section *s, const kz_offset_map *m, int64_t base,
+                       unsigned *n_ann) {
     kz_buf *b = c->b;
     TRY(kz__buf_puts(b, "{\"infons\": {\"type\": "));
     TRY(put_str(c, s->name));
@@ -586,7 +606,8 @@ static int put_document(bw_ctx *c, const kz_doc *doc) {
 }
 
 static int bw_begin(kz_writer *w, kz_error *err) {
-    int rc = kz__buf_puts(&w->out, "{\"source\": \"kazu-c\", \"date\": \"\", \"key\": \"\", \"infons\": {}, \"documents\": [");
+    int rc = kz__buf_puts(
+        &w->out, "{\"source\": \"kazu-c\", \"date\": \"\", \"key\": \"\", \"infons\": {}, \"documents\": [");
     return rc ? kz_error_set(err, rc, "out of memory") : kz__writer_flush(w, err);
 }
 

@@ -193,18 +193,16 @@ static void add_location(bc_state *s, int nb_attributes, const xmlChar **attrs) 
 }
 
 static void add_node(bc_state *s, int nb_attributes, const xmlChar **attrs) {
-    kz_buf *b = &s->rel_nodes;
     kz_str refid = attr_dup(s, nb_attributes, attrs, "refid"), role = attr_dup(s, nb_attributes, attrs, "role");
     if (!s->doc) return;
+    kz_buf *b = &s->rel_nodes;
     int rc = kz__buf_puts(b, b->len ? ", {" : "{");
-    kz_buf m;
-    kz__buf_init(&m, 0);
-    if (!rc && refid.ptr) rc = put_json_member(s, &m, &(kz_str){"refid", 5}, refid) ? 0 : KZ_ENOMEM;
-    if (!rc && role.ptr) rc = put_json_member(s, &m, &(kz_str){"role", 4}, role) ? 0 : KZ_ENOMEM;
-    if (!rc) rc = kz__buf_append(b, m.data ? m.data : "", m.len);
+    if (!rc && refid.ptr) rc = kz__buf_puts(b, "\"refid\": ");
+    if (!rc && refid.ptr) rc = kz__json_put_string(b, refid.ptr, refid.len, false);
+    if (!rc && role.ptr) rc = kz__buf_puts(b, refid.ptr ? ", \"role\": " : "\"role\": ");
+    if (!rc && role.ptr) rc = kz__json_put_string(b, role.ptr, role.len, false);
     if (!rc) rc = kz__buf_putc(b, '}');
-    kz__buf_free(&m);
-    if (rc && s->doc) fail_doc(s, KZ_ENOMEM, "out of memory");
+    if (rc) fail_doc(s, KZ_ENOMEM, "out of memory");
 }
 
 static void start_document(bc_state *s) {
@@ -630,10 +628,6 @@ int kz__reader_init_bioc_xml(kz_reader *r, kz_error *err) {
 
 /* ============================== writer ====================================== */
 
-typedef struct bw_state {
-    kz_arena *tmp; /* offset maps, reset per document */
-} bw_state;
-
 /* XML 1.0 escaping that keeps code-point offsets: each character becomes one
  * character after parsing. CR is written as &#13; (a literal one would be
  * normalised away), and characters XML 1.0 cannot carry (C0 controls other
@@ -880,9 +874,8 @@ static int put_document(kz_buf *b, const kz_doc *doc, kz_arena *tmp) {
 }
 
 static int bw_write(kz_writer *w, const kz_doc *doc, kz_error *err) {
-    bw_state *st = w->state;
-    kz_arena_reset(st->tmp);
-    int rc = put_document(&w->out, doc, st->tmp);
+    kz_arena_reset(w->state); /* the writer's state: an arena for offset maps */
+    int rc = put_document(&w->out, doc, w->state);
     return rc ? kz_error_set(err, rc, "cannot write BioC XML: %s", kz_strerror(rc)) : 0;
 }
 
@@ -892,20 +885,14 @@ static int bw_finish(kz_writer *w, kz_error *err) {
 }
 
 static void bw_close(kz_writer *w) {
-    bw_state *st = w->state;
-    if (!st) return;
-    kz_arena_free(st->tmp);
-    free(st);
+    kz_arena_free(w->state);
     w->state = NULL;
 }
 
 static const kz_writer_vt k_bioc_writer_vt = {bw_begin, bw_write, bw_finish, bw_close};
 
 int kz__writer_init_bioc_xml(kz_writer *w, kz_error *err) {
-    bw_state *st = calloc(1, sizeof *st);
-    if (!st) return kz_error_set(err, KZ_ENOMEM, "out of memory");
-    w->state = st;
     w->vt = &k_bioc_writer_vt;
-    st->tmp = kz_arena_new(0);
-    return st->tmp ? 0 : kz_error_set(err, KZ_ENOMEM, "out of memory");
+    w->state = kz_arena_new(0);
+    return w->state ? 0 : kz_error_set(err, KZ_ENOMEM, "out of memory");
 }

@@ -7,6 +7,13 @@
 #include <jansson.h>
 #include "io_int.h"
 
+/* Return the error of a fallible step (the JSON emitters chain many). */
+#define TRY(x)                                                                                               \
+    do {                                                                                                     \
+        int rc_ = (x);                                                                                       \
+        if (rc_) return rc_;                                                                                 \
+    } while (0)
+
 /* Cuts a reader's stream into JSON values. Line mode (JSONL): one value per
  * line, blank lines skipped, a bad line costs only that line. Value mode,
  * chosen when the stream starts with '[' or its first line is not a complete
@@ -16,16 +23,16 @@
 typedef struct kz_json_src {
     kz_reader *r;
     bool value_mode;
-    kz_buf rec;          /* text of the current record */
-    int64_t rec_line;    /* 1-based line where the record starts */
-    int64_t rec_offset;  /* byte offset where the record starts */
+    kz_buf rec;         /* text of the current record */
+    int64_t rec_line;   /* 1-based line where the record starts */
+    int64_t rec_offset; /* byte offset where the record starts */
     /* value mode */
-    char *chunk;         /* read-ahead window over the stream */
+    char *chunk; /* read-ahead window over the stream */
     size_t chunk_len, chunk_pos;
     int64_t line, offset; /* position of chunk[chunk_pos] */
-    int array_depth;     /* 1 inside a top-level (or unwrapped) array */
-    bool array_first;    /* no element read yet in that array */
-    bool wrapper;        /* that array is a member of a top-level object */
+    int array_depth;      /* 1 inside a top-level (or unwrapped) array */
+    bool array_first;     /* no element read yet in that array */
+    bool wrapper;         /* that array is a member of a top-level object */
     bool eof;
     const char *const *unwrap; /* member names whose list is streamed (NULL-terminated) */
 } kz_json_src;
@@ -46,24 +53,29 @@ void kz__json_src_locate(const kz_json_src *s, kz_error *err);
  * the parsed text that starts at (line, offset) of the stream. */
 void kz__json_locate_parse_error(kz_error *err, const json_error_t *je, const char *text, size_t len,
                                  int64_t line, int64_t offset);
-/* kz error code for a jansson parse error (KZ_EUTF8, KZ_ELIMIT or KZ_EPARSE). */
+/* kz error code for a jansson parse error (KZ_EUTF8, KZ_ERANGE, KZ_ENOMEM or KZ_EPARSE). */
 int kz__json_parse_code(const json_error_t *je);
 
 /* One JSON value as compact text in Python's normal form (shortest float
  * repr, strings escaped as json.dumps(ensure_ascii=False)), the form kz_meta
  * stores so that writers re-emit floats as Kazu would. */
 int kz__json_put_compact(kz_buf *b, const json_t *v);
-/* Set m[key] = v for every member of a JSON object (tmp is scratch). */
+/* m[key] = v in that form (tmp is scratch); _from_object does it for every member. */
 int kz__json_meta_set(kz_doc *doc, kz_meta *m, const char *key, size_t key_len, const json_t *v, kz_buf *tmp);
 int kz__json_meta_from_object(kz_doc *doc, kz_meta *m, const json_t *obj, kz_buf *tmp);
 
 /* A JSON string member as a view (NULL ptr when absent, not a string or null). */
 kz_str kz__json_str(const json_t *obj, const char *key);
+/* "an object", "a string", ... for error messages. */
+const char *kz__json_type_name(const json_t *v);
+/* True if the member name k (kl bytes) is name. */
+bool kz__json_key_is(const char *k, size_t kl, const char *name);
 
 /* Full Kazu Document object -> document. tmp is a scratch arena the caller
  * resets; err gets "<path in the document>: reason" and the doc id. */
 int kz__kazu_json_to_doc(const json_t *v, kz_arena *tmp, kz_doc **out, kz_error *err);
 /* Serialise one document as Kazu's Document.to_json() would (no newline). */
-int kz__kazu_json_put_doc(kz_buf *b, const kz_doc *doc, const kz_writer_params *p, kz_arena *tmp, kz_error *err);
+int kz__kazu_json_put_doc(kz_buf *b, const kz_doc *doc, const kz_writer_params *p, kz_arena *tmp,
+                          kz_error *err);
 
 #endif

@@ -10,7 +10,9 @@
 static bool is_ws(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 static size_t bom_len(const char *p, size_t n) {
-    return n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF ? 3 : 0;
+    return n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF
+               ? 3
+               : 0;
 }
 
 /* ---- parse errors ------------------------------------------------------------ */
@@ -114,7 +116,8 @@ static int next_line(kz_json_src *s, json_t **out, kz_error *err) {
         s->rec_offset = start;
         if (rc == KZ_ELIMIT) {
             kz__json_src_locate(s, err);
-            return kz_error_set(err, KZ_ELIMIT, "line longer than the record limit of %zu bytes (max_record_bytes); skipped",
+            return kz_error_set(err, KZ_ELIMIT,
+                                "line longer than the record limit of %zu bytes (max_record_bytes); skipped",
                                 r->p.max_record_bytes);
         }
         if (rc < 0) {
@@ -197,7 +200,8 @@ static int vscan(kz_json_src *s, bool top, kz_error *err) {
     bool literal = first != '{' && first != '[' && first != '"';
     bool in_str = false, esc = false, over = false, broken = false, done = false, unwrap = false;
     /* Member-key tracking at depth 1 of a top-level object (unwrap mode only). */
-    bool watch = top && s->unwrap && first == '{', want_key = false, in_key = false, after_key = false, after_colon = false;
+    bool watch = top && s->unwrap && first == '{', want_key = false, in_key = false, after_key = false,
+         after_colon = false;
     char key[16];
     size_t kl = 0;
     int depth = 0;
@@ -223,7 +227,11 @@ static int vscan(kz_json_src *s, bool top, kz_error *err) {
                 } else if (c == '"') {
                     in_str = false;
                     if (in_key) in_key = false, after_key = true;
-                    if (depth == 0) { i++; done = true; break; }
+                    if (depth == 0) {
+                        i++;
+                        done = true;
+                        break;
+                    }
                 } else if (c == '\n') {
                     broken = done = true; /* JSON strings never span lines: resync here */
                     break;
@@ -233,18 +241,18 @@ static int vscan(kz_json_src *s, bool top, kz_error *err) {
                     kl = sizeof key + 1;
                 }
             } else if (literal) {
-                if (is_ws(c) || c == ',' || c == ']' || c == '}') { done = true; break; }
-            } else if (is_ws(c)) {
-                continue;
-            } else if (after_colon) {
-                after_colon = false;
-                if (c == '[' && depth == 1 && unwrap_key(s, key, kl)) {
-                    i++;
-                    unwrap = done = true;
+                /* Junk between top-level values is one bad record up to the line's end. */
+                if (top ? c == '\n' : is_ws(c) || c == ',' || c == ']' || c == '}') {
+                    done = true;
                     break;
                 }
-                i--; /* look at this byte again as an ordinary one */
-            } else if (c == '"') {
+            } else if (is_ws(c)) {
+                continue;
+            } else if (after_colon && c == '[' && depth == 1 && unwrap_key(s, key, kl)) {
+                i++;
+                unwrap = done = true;
+                break;
+            } else if ((after_colon = false), c == '"') {
                 in_str = true;
                 if (want_key && depth == 1) in_key = true, kl = 0;
                 want_key = false;
@@ -269,17 +277,20 @@ static int vscan(kz_json_src *s, bool top, kz_error *err) {
         }
         vadvance(s, i);
     }
+    if (unwrap) return KZ__UNWRAP; /* the collection's header is not kept */
     if (broken) {
         kz__reader_locate(s->r, err, s->line, s->offset);
-        return kz_error_set(err, KZ_EPARSE, "malformed JSON: line break inside a string (value starts at line %lld)",
+        return kz_error_set(err, KZ_EPARSE,
+                            "malformed JSON: line break inside a string (value starts at line %lld)",
                             (long long)s->rec_line);
     }
     if (over) {
         kz__json_src_locate(s, err);
-        return kz_error_set(err, KZ_ELIMIT, "JSON value larger than the record limit of %zu bytes (max_record_bytes); skipped",
-                            cap);
+        return kz_error_set(
+            err, KZ_ELIMIT,
+            "JSON value larger than the record limit of %zu bytes (max_record_bytes); skipped", cap);
     }
-    return unwrap ? KZ__UNWRAP : 0;
+    return 0;
 }
 
 static int structural(kz_json_src *s, kz_error *err, const char *what) {
@@ -332,7 +343,8 @@ static int next_value(kz_json_src *s, json_t **out, kz_error *err) {
                 s->array_first = true;
                 continue;
             }
-            if (c == ',' || c == ']' || c == '}') return structural(s, err, "unexpected character between values");
+            if (c == ',' || c == ']' || c == '}')
+                return structural(s, err, "unexpected character between values");
         } else {
             if (c == ']') {
                 vadvance(s, 1);
@@ -373,14 +385,15 @@ typedef struct jsonl_state {
     kz_buf scratch;
 } jsonl_state;
 
-static const char *type_name(const json_t *v) {
+const char *kz__json_type_name(const json_t *v) {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "an array";
     case JSON_STRING: return "a string";
     case JSON_INTEGER: return "an integer";
     case JSON_REAL: return "a real number";
-    case JSON_TRUE: case JSON_FALSE: return "a boolean";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
     default: return "null";
     }
 }
@@ -390,7 +403,9 @@ kz_str kz__json_str(const json_t *obj, const char *key) {
     return json_is_string(v) ? (kz_str){json_string_value(v), json_string_length(v)} : KZ_STR_NULL;
 }
 
-static bool is_key(const char *k, size_t kl, const char *name) { return strlen(name) == kl && memcmp(k, name, kl) == 0; }
+bool kz__json_key_is(const char *k, size_t kl, const char *name) {
+    return strlen(name) == kl && memcmp(k, name, kl) == 0;
+}
 
 /* {"id", "text"} / {"id", "sections": {name: text}}; other members are kept
  * as document metadata ("metadata" itself is merged). */
@@ -407,19 +422,22 @@ static int simple_doc(kz_reader *r, jsonl_state *st, const json_t *v, kz_doc **o
         idl = (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
         ids = num;
     } else if (id && !json_is_null(id)) {
-        return kz_error_set(err, KZ_EPARSE, "\"id\" must be a string or an integer, not %s", type_name(id));
+        return kz_error_set(err, KZ_EPARSE, "\"id\" must be a string or an integer, not %s",
+                            kz__json_type_name(id));
     }
     if (ids && err) snprintf(err->doc_id, sizeof err->doc_id, "%.*s", (int)KZ_MIN(idl, 120), ids);
     const json_t *text = json_object_get(v, "text"), *secs = json_object_get(v, "sections");
     if (text && secs) return kz_error_set(err, KZ_EPARSE, "record has both \"text\" and \"sections\"");
     if (!text && !secs)
-        return kz_error_set(err, KZ_EPARSE, "record has no \"text\" or \"sections\" (nor is it a Kazu document "
-                                            "with \"idx\" and a \"sections\" list)");
+        return kz_error_set(err, KZ_EPARSE,
+                            "record has no \"text\" or \"sections\" (nor is it a Kazu document "
+                            "with \"idx\" and a \"sections\" list)");
     if (text && !json_is_string(text))
-        return kz_error_set(err, KZ_EPARSE, "\"text\" must be a string, not %s", type_name(text));
+        return kz_error_set(err, KZ_EPARSE, "\"text\" must be a string, not %s", kz__json_type_name(text));
     if (secs && !json_is_object(secs))
-        return kz_error_set(err, KZ_EPARSE, "\"sections\" must be an object {name: text} or a list of Kazu sections, not %s",
-                            type_name(secs));
+        return kz_error_set(err, KZ_EPARSE,
+                            "\"sections\" must be an object {name: text} or a list of Kazu sections, not %s",
+                            kz__json_type_name(secs));
     kz_doc *doc = kz_doc_new(ids, idl);
     if (!doc) return kz_error_set(err, KZ_ENOMEM, "out of memory");
     int rc = 0;
@@ -427,13 +445,14 @@ static int simple_doc(kz_reader *r, jsonl_state *st, const json_t *v, kz_doc **o
         rc = kz_doc_add_section(doc, r->p.section_name, strlen(r->p.section_name), json_string_value(text),
                                 json_string_length(text), NULL, err);
     }
-    for (void *it = secs ? json_object_iter((json_t *)secs) : NULL; it && !rc; it = json_object_iter_next((json_t *)secs, it)) {
+    for (void *it = secs ? json_object_iter((json_t *)secs) : NULL; it && !rc;
+         it = json_object_iter_next((json_t *)secs, it)) {
         const char *k = json_object_iter_key(it);
         size_t kl = json_object_iter_key_len(it);
         const json_t *t = json_object_iter_value(it);
         if (!json_is_string(t)) {
-            rc = kz_error_set(err, KZ_EPARSE, "sections[\"%.*s\"] must be a string, not %s", (int)KZ_MIN(kl, 80), k,
-                              type_name(t));
+            rc = kz_error_set(err, KZ_EPARSE, "sections[\"%.*s\"] must be a string, not %s",
+                              (int)KZ_MIN(kl, 80), k, kz__json_type_name(t));
         } else {
             rc = kz_doc_add_section(doc, k, kl, json_string_value(t), json_string_length(t), NULL, err);
         }
@@ -442,15 +461,18 @@ static int simple_doc(kz_reader *r, jsonl_state *st, const json_t *v, kz_doc **o
         const char *k = json_object_iter_key(it);
         size_t kl = json_object_iter_key_len(it);
         const json_t *m = json_object_iter_value(it);
-        if (is_key(k, kl, "text") || is_key(k, kl, "sections") || (m == id && (is_key(k, kl, "id") || is_key(k, kl, "idx"))))
+        if (kz__json_key_is(k, kl, "text") || kz__json_key_is(k, kl, "sections") ||
+            (m == id && (kz__json_key_is(k, kl, "id") || kz__json_key_is(k, kl, "idx"))))
             continue;
-        if (is_key(k, kl, "metadata")) {
+        if (kz__json_key_is(k, kl, "metadata")) {
             rc = json_is_object(m) ? kz__json_meta_from_object(doc, &doc->metadata, m, &st->scratch)
-                                   : kz_error_set(err, KZ_EPARSE, "\"metadata\" must be an object, not %s", type_name(m));
+                                   : kz_error_set(err, KZ_EPARSE, "\"metadata\" must be an object, not %s",
+                                                  kz__json_type_name(m));
         } else {
             rc = kz__json_meta_set(doc, &doc->metadata, k, kl, m, &st->scratch);
         }
-        if (rc && err && !err->msg[0]) kz_error_set(err, rc, "cannot keep member \"%.*s\" as metadata", (int)KZ_MIN(kl, 80), k);
+        if (rc && err && !err->msg[0])
+            kz_error_set(err, rc, "cannot keep member \"%.*s\" as metadata", (int)KZ_MIN(kl, 80), k);
     }
     if (rc) {
         kz_doc_free(doc);
@@ -467,10 +489,11 @@ static int jsonl_next(kz_reader *r, kz_doc **out, kz_error *err) {
     if (rc <= 0) return rc;
     kz_arena_reset(st->tmp);
     if (!json_is_object(v)) {
-        rc = kz_error_set(err, KZ_EPARSE, "expected a JSON object, got %s", type_name(v));
+        rc = kz_error_set(err, KZ_EPARSE, "expected a JSON object, got %s", kz__json_type_name(v));
     } else {
         const json_t *secs = json_object_get(v, "sections");
-        bool kazu = json_is_array(secs) || (json_object_get(v, "idx") && !secs && !json_object_get(v, "text"));
+        bool kazu =
+            json_is_array(secs) || (json_object_get(v, "idx") && !secs && !json_object_get(v, "text"));
         rc = kazu ? kz__kazu_json_to_doc(v, st->tmp, out, err) : simple_doc(r, st, v, out, err);
     }
     json_decref(v);
@@ -500,6 +523,7 @@ int kz__reader_init_jsonl(kz_reader *r, kz_error *err) {
     r->vt = &k_jsonl_vt;
     kz__buf_init(&st->scratch, 0);
     st->tmp = kz_arena_new(0);
-    if (!st->tmp || kz__json_src_init(&st->src, r, NULL)) return kz_error_set(err, KZ_ENOMEM, "out of memory");
+    if (!st->tmp || kz__json_src_init(&st->src, r, NULL))
+        return kz_error_set(err, KZ_ENOMEM, "out of memory");
     return 0;
 }

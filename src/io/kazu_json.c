@@ -3,12 +3,6 @@
 #include <stdlib.h>
 #include "json_int.h"
 
-#define TRY(x)                 \
-    do {                       \
-        int rc_ = (x);         \
-        if (rc_) return rc_;   \
-    } while (0)
-
 /* ---- compact JSON in Python's normal form (metadata storage) ------------------ */
 int kz__json_put_compact(kz_buf *b, const json_t *v) {
     char num[32];
@@ -43,7 +37,8 @@ int kz__json_put_compact(kz_buf *b, const json_t *v) {
     }
 }
 
-int kz__json_meta_set(kz_doc *doc, kz_meta *m, const char *key, size_t key_len, const json_t *v, kz_buf *tmp) {
+int kz__json_meta_set(kz_doc *doc, kz_meta *m, const char *key, size_t key_len, const json_t *v,
+                      kz_buf *tmp) {
     kz__buf_clear(tmp);
     TRY(kz__json_put_compact(tmp, v));
     return kz_meta_set_json(doc, m, (kz_str){key, key_len}, (kz_str){tmp->data, tmp->len});
@@ -51,7 +46,8 @@ int kz__json_meta_set(kz_doc *doc, kz_meta *m, const char *key, size_t key_len, 
 
 int kz__json_meta_from_object(kz_doc *doc, kz_meta *m, const json_t *obj, kz_buf *tmp) {
     for (void *it = json_object_iter((json_t *)obj); it; it = json_object_iter_next((json_t *)obj, it))
-        TRY(kz__json_meta_set(doc, m, json_object_iter_key(it), json_object_iter_key_len(it), json_object_iter_value(it), tmp));
+        TRY(kz__json_meta_set(doc, m, json_object_iter_key(it), json_object_iter_key_len(it),
+                              json_object_iter_value(it), tmp));
     return 0;
 }
 
@@ -94,7 +90,9 @@ static int w_span(kj_w *w, const kz_offset_map *m, kz_span sp) {
     return kz__buf_putc(w->b, '}');
 }
 
-static int cmp_str(const void *a, const void *b) { return kz_str_cmp(*(const kz_str *)a, *(const kz_str *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return kz_str_cmp(*(const kz_str *)a, *(const kz_str *)b);
+}
 
 /* Sort and drop duplicates, as a Python frozenset holds them; returns the new count. */
 static uint32_t sort_unique(void *base, uint32_t n, size_t size, int (*cmp)(const void *, const void *)) {
@@ -177,7 +175,8 @@ static int w_id_sets(kj_w *w, const kz_candidate *c) {
 static int w_candidate(kj_w *w, const kz_candidate *c) {
     const char *agg = kz_aggregation_name(c->aggregated_by);
     if (!agg)
-        return kz_error_set(w->err, KZ_EINVAL, "sections[%u].entities[%u]: linking candidate has an invalid aggregated_by (%d)",
+        return kz_error_set(w->err, KZ_EINVAL,
+                            "sections[%u].entities[%u]: linking candidate has an invalid aggregated_by (%d)",
                             w->sec, w->ent, c->aggregated_by);
     bool first = true;
     TRY(kz__buf_putc(w->b, '{'));
@@ -213,8 +212,10 @@ static int w_metrics(kj_w *w, const kz_metrics *m) {
     }
     if (m->present & KZ_METRIC_BOOL) {
         TRY(w_key(w, &first, "bool_score"));
-        if (m->present & KZ_METRIC_BOOL_IS_BOOL) TRY(w_lit(w, m->bool_score != 0 ? "true" : "false"));
-        else TRY(kz__json_put_double(w->b, m->bool_score));
+        if (m->present & KZ_METRIC_BOOL_IS_BOOL)
+            TRY(w_lit(w, m->bool_score != 0 ? "true" : "false"));
+        else
+            TRY(kz__json_put_double(w->b, m->bool_score));
     }
     if (m->present & KZ_METRIC_EXACT) {
         TRY(w_key(w, &first, "exact_match"));
@@ -227,8 +228,9 @@ static int w_mapping(kj_w *w, const kz_mapping *m) {
     const char *smc = kz_string_match_confidence_name(m->string_match_confidence);
     const char *dc = kz_disambiguation_confidence_name(m->disambiguation_confidence);
     if (!smc || (!dc && m->disambiguation_confidence != KZ_DC_NONE))
-        return kz_error_set(w->err, KZ_EINVAL, "sections[%u].entities[%u]: mapping %.*s has an invalid confidence value",
-                            w->sec, w->ent, (int)KZ_MIN(m->idx.len, 80), m->idx.ptr ? m->idx.ptr : "");
+        return kz_error_set(w->err, KZ_EINVAL,
+                            "sections[%u].entities[%u]: mapping %.*s has an invalid confidence value", w->sec,
+                            w->ent, (int)KZ_MIN(m->idx.len, 80), m->idx.ptr ? m->idx.ptr : "");
     bool first = true;
     TRY(kz__buf_putc(w->b, '{'));
     TRY(w_key(w, &first, "default_label"));
@@ -265,8 +267,8 @@ static int w_mapping(kj_w *w, const kz_mapping *m) {
 static int w_entity(kj_w *w, const kz_offset_map *map, const kz_entity *e) {
     const char *mc = kz_mention_confidence_name(e->mention_confidence);
     if (!mc)
-        return kz_error_set(w->err, KZ_EINVAL, "sections[%u].entities[%u]: invalid mention_confidence %d", w->sec, w->ent,
-                            e->mention_confidence);
+        return kz_error_set(w->err, KZ_EINVAL, "sections[%u].entities[%u]: invalid mention_confidence %d",
+                            w->sec, w->ent, e->mention_confidence);
     bool first = true;
     TRY(kz__buf_putc(w->b, '{'));
     TRY(w_key(w, &first, "match"));
@@ -358,7 +360,8 @@ static int w_section(kj_w *w, const kz_section *s) {
     return kz__buf_putc(w->b, '}');
 }
 
-int kz__kazu_json_put_doc(kz_buf *b, const kz_doc *doc, const kz_writer_params *p, kz_arena *tmp, kz_error *err) {
+int kz__kazu_json_put_doc(kz_buf *b, const kz_doc *doc, const kz_writer_params *p, kz_arena *tmp,
+                          kz_error *err) {
     kj_w w = {b, p->ascii_only, p->omit_linking_candidates, tmp, err, 0, 0};
     bool first = true;
     int rc = kz__buf_putc(b, '{');
@@ -431,19 +434,8 @@ typedef struct kj_r {
 
 enum { KJ_REQ = 1, KJ_NULL_OK = 2 };
 
-static const char *type_name(const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
-    case JSON_TRUE: case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
-static int fail(kj_r *c, int code, const char *where, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(kj_r *c, int code, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static int fail(kj_r *c, int code, const char *where, const char *fmt, ...) {
     char msg[400];
     va_list ap;
@@ -466,7 +458,8 @@ static int check_keys(kj_r *c, const json_t *obj, const char *where, const char 
 }
 
 static int need_object(kj_r *c, const json_t *v, const char *where) {
-    return json_is_object(v) ? 0 : fail(c, KZ_EPARSE, where, "expected an object, got %s", type_name(v));
+    return json_is_object(v) ? 0
+                             : fail(c, KZ_EPARSE, where, "expected an object, got %s", kz__json_type_name(v));
 }
 
 /* String member; absent (or null where allowed) gives a NULL view. */
@@ -476,7 +469,8 @@ static int get_str(kj_r *c, const json_t *obj, const char *key, const char *wher
     if (!v || (json_is_null(v) && (flags & KJ_NULL_OK))) {
         return v || !(flags & KJ_REQ) ? 0 : fail(c, KZ_EPARSE, where, "missing \"%s\"", key);
     }
-    if (!json_is_string(v)) return fail(c, KZ_EPARSE, where, "\"%s\" must be a string, not %s", key, type_name(v));
+    if (!json_is_string(v))
+        return fail(c, KZ_EPARSE, where, "\"%s\" must be a string, not %s", key, kz__json_type_name(v));
     *out = (kz_str){json_string_value(v), json_string_length(v)};
     return 0;
 }
@@ -486,23 +480,28 @@ static int get_int(kj_r *c, const json_t *obj, const char *key, const char *wher
     const json_t *v = json_object_get(obj, key);
     *present = v != NULL;
     if (!v) return flags & KJ_REQ ? fail(c, KZ_EPARSE, where, "missing \"%s\"", key) : 0;
-    if (!json_is_integer(v)) return fail(c, KZ_EPARSE, where, "\"%s\" must be an integer, not %s", key, type_name(v));
+    if (!json_is_integer(v))
+        return fail(c, KZ_EPARSE, where, "\"%s\" must be an integer, not %s", key, kz__json_type_name(v));
     *out = json_integer_value(v);
     return 0;
 }
 
-static int get_array(kj_r *c, const json_t *obj, const char *key, const char *where, int flags, const json_t **out) {
+static int get_array(kj_r *c, const json_t *obj, const char *key, const char *where, int flags,
+                     const json_t **out) {
     const json_t *v = json_object_get(obj, key);
     if (json_is_null(v) && (flags & KJ_NULL_OK)) v = NULL;
     *out = v;
     if (!v) return flags & KJ_REQ ? fail(c, KZ_EPARSE, where, "missing \"%s\"", key) : 0;
-    return json_is_array(v) ? 0 : fail(c, KZ_EPARSE, where, "\"%s\" must be a list, not %s", key, type_name(v));
+    return json_is_array(v)
+               ? 0
+               : fail(c, KZ_EPARSE, where, "\"%s\" must be a list, not %s", key, kz__json_type_name(v));
 }
 
 static int get_meta(kj_r *c, const json_t *obj, const char *where, kz_meta *m) {
     const json_t *v = json_object_get(obj, "metadata");
     if (!v) return 0;
-    if (!json_is_object(v)) return fail(c, KZ_EPARSE, where, "\"metadata\" must be an object, not %s", type_name(v));
+    if (!json_is_object(v))
+        return fail(c, KZ_EPARSE, where, "\"metadata\" must be an object, not %s", kz__json_type_name(v));
     for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
         const char *k = json_object_iter_key(it);
         size_t kl = json_object_iter_key_len(it);
@@ -536,9 +535,17 @@ static int get_span(kj_r *c, const json_t *v, const kz_offset_map *m, const char
 }
 
 static int get_mapping(kj_r *c, kz_entity *ent, const json_t *v, const char *where) {
-    static const char *const keys[] = {"default_label", "source", "parser_name", "idx", "string_match_strategy",
-                                       "string_match_confidence", "disambiguation_confidence",
-                                       "disambiguation_strategy", "xref_source_parser_name", "metadata", NULL};
+    static const char *const keys[] = {"default_label",
+                                       "source",
+                                       "parser_name",
+                                       "idx",
+                                       "string_match_strategy",
+                                       "string_match_confidence",
+                                       "disambiguation_confidence",
+                                       "disambiguation_strategy",
+                                       "xref_source_parser_name",
+                                       "metadata",
+                                       NULL};
     kz_mapping m = {0};
     kz_str smc, dc;
     TRY(need_object(c, v, where));
@@ -553,9 +560,11 @@ static int get_mapping(kj_r *c, kz_entity *ent, const json_t *v, const char *whe
     TRY(get_str(c, v, "disambiguation_strategy", where, KJ_NULL_OK, &m.disambiguation_strategy));
     TRY(get_str(c, v, "xref_source_parser_name", where, KJ_NULL_OK, &m.xref_source_parser_name));
     if (kz_string_match_confidence_parse(smc, &m.string_match_confidence))
-        return fail(c, KZ_EPARSE, where, "unknown string_match_confidence \"%.*s\"", (int)KZ_MIN(smc.len, 60), smc.ptr);
+        return fail(c, KZ_EPARSE, where, "unknown string_match_confidence \"%.*s\"", (int)KZ_MIN(smc.len, 60),
+                    smc.ptr);
     if (dc.ptr && kz_disambiguation_confidence_parse(dc, &m.disambiguation_confidence))
-        return fail(c, KZ_EPARSE, where, "unknown disambiguation_confidence \"%.*s\"", (int)KZ_MIN(dc.len, 60), dc.ptr);
+        return fail(c, KZ_EPARSE, where, "unknown disambiguation_confidence \"%.*s\"",
+                    (int)KZ_MIN(dc.len, 60), dc.ptr);
     if (kz_entity_add_mapping(c->doc, ent, &m)) return fail(c, KZ_ENOMEM, where, "out of memory");
     /* Metadata goes straight into the stored copy (no second copy). */
     return get_meta(c, v, where, &ent->mappings[ent->n_mappings - 1].metadata);
@@ -569,7 +578,9 @@ static int get_str_list(kj_r *c, const json_t *arr, const char *where, const cha
     if (!s) return fail(c, KZ_ENOMEM, where, "out of memory");
     for (size_t i = 0; i < k; i++) {
         const json_t *v = json_array_get(arr, i);
-        if (!json_is_string(v)) return fail(c, KZ_EPARSE, where, "%s[%zu] must be a string, not %s", what, i, type_name(v));
+        if (!json_is_string(v))
+            return fail(c, KZ_EPARSE, where, "%s[%zu] must be a string, not %s", what, i,
+                        kz__json_type_name(v));
         s[i] = kdup(c, (kz_str){json_string_value(v), json_string_length(v)});
         if (!s[i].ptr) return fail(c, KZ_ENOMEM, where, "out of memory");
     }
@@ -597,7 +608,8 @@ static int get_id_sets(kj_r *c, kz_candidate *cand, const json_t *arr, const cha
             const json_t *p = json_array_get(pairs, j);
             const json_t *a = json_array_get(p, 0), *b = json_array_get(p, 1);
             if (json_array_size(p) != 2 || !json_is_string(a) || !json_is_string(b))
-                return fail(c, KZ_EPARSE, w, "ids_and_source[%zu] must be an [idx, source] pair of strings", j);
+                return fail(c, KZ_EPARSE, w, "ids_and_source[%zu] must be an [idx, source] pair of strings",
+                            j);
             ids[j].idx = kdup(c, (kz_str){json_string_value(a), json_string_length(a)});
             ids[j].source = kdup(c, (kz_str){json_string_value(b), json_string_length(b)});
             if (!ids[j].idx.ptr || !ids[j].source.ptr) return fail(c, KZ_ENOMEM, w, "out of memory");
@@ -610,7 +622,7 @@ static int get_id_sets(kj_r *c, kz_candidate *cand, const json_t *arr, const cha
 }
 
 static int get_candidate(kj_r *c, const json_t *v, const char *where, const kz_candidate **out) {
-    static const char *const keys[] = {"raw_synonyms", "synonym_norm", "parser_name", "is_symbolic",
+    static const char *const keys[] = {"raw_synonyms",       "synonym_norm",  "parser_name",   "is_symbolic",
                                        "associated_id_sets", "aggregated_by", "mapping_types", NULL};
     kz_candidate *cand = kz_arena_calloc(c->doc->arena, 1, sizeof *cand);
     if (!cand) return fail(c, KZ_ENOMEM, where, "out of memory");
@@ -622,14 +634,16 @@ static int get_candidate(kj_r *c, const json_t *v, const char *where, const kz_c
     TRY(get_str(c, v, "synonym_norm", where, KJ_REQ, &norm));
     TRY(get_str(c, v, "parser_name", where, KJ_REQ, &parser));
     if (!json_is_boolean(sym))
-        return fail(c, KZ_EPARSE, where, sym ? "\"is_symbolic\" must be a boolean" : "missing \"is_symbolic\"");
+        return fail(c, KZ_EPARSE, where,
+                    sym ? "\"is_symbolic\" must be a boolean" : "missing \"is_symbolic\"");
     TRY(get_array(c, v, "associated_id_sets", where, KJ_REQ, &sets));
     TRY(get_str(c, v, "aggregated_by", where, KJ_REQ, &agg));
     TRY(get_array(c, v, "mapping_types", where, 0, &types));
     if (kz_aggregation_parse(agg, &cand->aggregated_by))
         return fail(c, KZ_EPARSE, where, "unknown aggregated_by \"%.*s\"", (int)KZ_MIN(agg.len, 60), agg.ptr);
     TRY(get_str_list(c, raw, where, "raw_synonyms", &cand->raw_synonyms, &cand->n_raw_synonyms));
-    if (types) TRY(get_str_list(c, types, where, "mapping_types", &cand->mapping_types, &cand->n_mapping_types));
+    if (types)
+        TRY(get_str_list(c, types, where, "mapping_types", &cand->mapping_types, &cand->n_mapping_types));
     cand->synonym_norm = kdup(c, norm);
     cand->parser_name = kdup(c, parser);
     cand->is_symbolic = json_is_true(sym);
@@ -649,7 +663,7 @@ static int get_score(kj_r *c, const json_t *v, const char *key, const char *wher
     } else if (json_is_number(s)) {
         *out = json_number_value(s);
     } else {
-        return fail(c, KZ_EPARSE, where, "\"%s\" must be a number, not %s", key, type_name(s));
+        return fail(c, KZ_EPARSE, where, "\"%s\" must be a number, not %s", key, kz__json_type_name(s));
     }
     m->present |= bit;
     return 0;
@@ -665,17 +679,20 @@ static int get_metrics(kj_r *c, const json_t *v, const char *where, kz_metrics *
     TRY(get_score(c, v, "bool_score", where, KZ_METRIC_BOOL, &m->bool_score, m));
     const json_t *x = json_object_get(v, "exact_match");
     if (x && !json_is_null(x)) {
-        if (!json_is_boolean(x)) return fail(c, KZ_EPARSE, where, "\"exact_match\" must be a boolean, not %s", type_name(x));
+        if (!json_is_boolean(x))
+            return fail(c, KZ_EPARSE, where, "\"exact_match\" must be a boolean, not %s",
+                        kz__json_type_name(x));
         m->exact_match = json_is_true(x);
         m->present |= KZ_METRIC_EXACT;
     }
     return 0;
 }
 
-static int get_entity(kj_r *c, kz_section *sec, const kz_offset_map *map, const json_t *v, const char *where) {
-    static const char *const keys[] = {"match", "entity_class", "spans", "namespace", "mention_confidence", "_id",
-                                       "mappings", "metadata", "start", "end", "match_norm", "linking_candidates",
-                                       NULL};
+static int get_entity(kj_r *c, kz_section *sec, const kz_offset_map *map, const json_t *v,
+                      const char *where) {
+    static const char *const keys[] = {
+        "match",    "entity_class", "spans", "namespace",  "mention_confidence", "_id", "mappings",
+        "metadata", "start",        "end",   "match_norm", "linking_candidates", NULL};
     const json_t *spans, *maps, *cands, *id = json_object_get(v, "_id");
     kz_entity_init in = {0};
     kz_str mc;
@@ -689,10 +706,12 @@ static int get_entity(kj_r *c, kz_section *sec, const kz_offset_map *map, const 
     TRY(get_str(c, v, "match_norm", where, KJ_NULL_OK, &in.match_norm));
     TRY(get_array(c, v, "mappings", where, 0, &maps));
     TRY(get_array(c, v, "linking_candidates", where, 0, &cands));
-    if (id && !json_is_string(id)) return fail(c, KZ_EPARSE, where, "\"_id\" must be a string, not %s", type_name(id));
+    if (id && !json_is_string(id))
+        return fail(c, KZ_EPARSE, where, "\"_id\" must be a string, not %s", kz__json_type_name(id));
     in.mention_confidence = KZ_MENTION_HIGHLY_LIKELY;
     if (mc.ptr && kz_mention_confidence_parse(mc, &in.mention_confidence))
-        return fail(c, KZ_EPARSE, where, "unknown mention_confidence \"%.*s\"", (int)KZ_MIN(mc.len, 60), mc.ptr);
+        return fail(c, KZ_EPARSE, where, "unknown mention_confidence \"%.*s\"", (int)KZ_MIN(mc.len, 60),
+                    mc.ptr);
     size_t n = json_array_size(spans);
     if (n == 0) return fail(c, KZ_EPARSE, where, "an entity needs at least one span");
     if (n > (1u << 20)) return fail(c, KZ_ELIMIT, where, "too many spans (%zu)", n);
@@ -784,7 +803,8 @@ static int get_doc(kj_r *c, const json_t *v) {
     const json_t *secs;
     TRY(need_object(c, v, where));
     TRY(get_str(c, v, "idx", where, KJ_NULL_OK, &idx));
-    if (idx.ptr && c->err) snprintf(c->err->doc_id, sizeof c->err->doc_id, "%.*s", (int)KZ_MIN(idx.len, 120), idx.ptr);
+    if (idx.ptr && c->err)
+        snprintf(c->err->doc_id, sizeof c->err->doc_id, "%.*s", (int)KZ_MIN(idx.len, 120), idx.ptr);
     TRY(check_keys(c, v, where, keys));
     TRY(get_array(c, v, "sections", where, 0, &secs));
     c->doc = kz_doc_new(idx.ptr, idx.len);

@@ -3,12 +3,6 @@
 #include <stdlib.h>
 #include "json_int.h"
 
-#define TRY(x)                 \
-    do {                       \
-        int rc_ = (x);         \
-        if (rc_) return rc_;   \
-    } while (0)
-
 typedef struct ls_tax {
     kz_str source, label; /* label = "default_label|idx" */
 } ls_tax;
@@ -58,7 +52,8 @@ static int put_taxonomy(kz_writer *w, const kz_entity *e, kz_arena *tmp) {
 /* The "start", "end" and "text" of a region value. */
 static int put_region_value(kz_writer *w, const kz_section *s, const kz_offset_map *m, kz_span sp) {
     TRY(kz__buf_printf(&w->out, "\"value\": {\"start\": %lld, \"end\": %lld, \"text\": ",
-                       (long long)kz_offset_map_to_cp(m, sp.start), (long long)kz_offset_map_to_cp(m, sp.end)));
+                       (long long)kz_offset_map_to_cp(m, sp.start),
+                       (long long)kz_offset_map_to_cp(m, sp.end)));
     return put_str(w, (kz_str){s->text.ptr + sp.start, (size_t)(sp.end - sp.start)});
 }
 
@@ -72,22 +67,28 @@ static int put_results(kz_writer *w, const kz_section *s, const kz_offset_map *m
         for (uint32_t k = 0; k < e->n_spans; k++) {
             TRY(kz__buf_puts(b, first ? "{" : ", {"));
             first = false;
-            TRY(kz__buf_printf(b, "\"id\": \"e%u-s%u\", \"from_name\": \"ner\", \"to_name\": \"text\", \"type\": \"labels\", ",
-                               i, k));
+            TRY(kz__buf_printf(
+                b,
+                "\"id\": \"e%u-s%u\", \"from_name\": \"ner\", \"to_name\": \"text\", \"type\": \"labels\", ",
+                i, k));
             TRY(put_region_value(w, s, m, e->spans[k]));
             TRY(kz__buf_puts(b, ", \"labels\": ["));
             TRY(put_str(w, e->entity_class));
-            TRY(kz__buf_printf(b, "]}}, {\"id\": \"e%u-s%u\", \"from_name\": \"taxonomy\", \"to_name\": \"text\", "
-                                  "\"type\": \"taxonomy\", ",
-                               i, k));
+            TRY(kz__buf_printf(
+                b,
+                "]}}, {\"id\": \"e%u-s%u\", \"from_name\": \"taxonomy\", \"to_name\": \"text\", "
+                "\"type\": \"taxonomy\", ",
+                i, k));
             TRY(put_region_value(w, s, m, e->spans[k]));
             TRY(kz__buf_puts(b, ", \"taxonomy\": "));
             TRY(put_taxonomy(w, e, tmp));
             TRY(kz__buf_puts(b, "}}"));
             if (k)
-                TRY(kz__buf_printf(b, ", {\"from_id\": \"e%u-s%u\", \"to_id\": \"e%u-s%u\", \"type\": \"relation\", "
-                                      "\"direction\": \"right\", \"labels\": [\"non-contig\"]}",
-                                   i, k - 1, i, k));
+                TRY(kz__buf_printf(
+                    b,
+                    ", {\"from_id\": \"e%u-s%u\", \"to_id\": \"e%u-s%u\", \"type\": \"relation\", "
+                    "\"direction\": \"right\", \"labels\": [\"non-contig\"]}",
+                    i, k - 1, i, k));
         }
     }
     return 0;
@@ -102,7 +103,8 @@ static int put_task(kz_writer *w, const kz_doc *doc, uint32_t si, kz_arena *tmp)
     size_t idl = doc->idx.len + s->name.len + 16;
     char *id = kz_arena_alloc(tmp, idl);
     if (!id) return KZ_ENOMEM;
-    int n = snprintf(id, idl, "%.*s_%.*s_%u", (int)doc->idx.len, doc->idx.ptr, (int)s->name.len, s->name.ptr, si);
+    int n =
+        snprintf(id, idl, "%.*s_%.*s_%u", (int)doc->idx.len, doc->idx.ptr, (int)s->name.len, s->name.ptr, si);
     TRY(kz__buf_puts(b, "{\"data\": {\"text\": "));
     TRY(put_str(w, s->text));
     TRY(kz__buf_puts(b, ", \"id\": "));

@@ -85,14 +85,19 @@ static int add_candidate(kz_doc *doc, kz_entity *ent, const json_t *rc) {
     const kz_candidate *copy = kz_doc_copy_candidate(doc, &c);
     const json_t *mj = json_object_get(rc, "metrics"), *v;
     kz_metrics m = {0};
-    if ((v = json_object_get(mj, "search_score"))) m.present |= KZ_METRIC_SEARCH, m.search_score = json_number_value(v);
-    if ((v = json_object_get(mj, "embed_score"))) m.present |= KZ_METRIC_EMBED, m.embed_score = json_number_value(v);
+    if ((v = json_object_get(mj, "search_score")))
+        m.present |= KZ_METRIC_SEARCH, m.search_score = json_number_value(v);
+    if ((v = json_object_get(mj, "embed_score")))
+        m.present |= KZ_METRIC_EMBED, m.embed_score = json_number_value(v);
     if ((v = json_object_get(mj, "bool_score"))) {
         m.present |= KZ_METRIC_BOOL;
-        if (json_is_boolean(v)) m.present |= KZ_METRIC_BOOL_IS_BOOL, m.bool_score = json_is_true(v);
-        else m.bool_score = json_number_value(v);
+        if (json_is_boolean(v))
+            m.present |= KZ_METRIC_BOOL_IS_BOOL, m.bool_score = json_is_true(v);
+        else
+            m.bool_score = json_number_value(v);
     }
-    if ((v = json_object_get(mj, "exact_match"))) m.present |= KZ_METRIC_EXACT, m.exact_match = json_is_true(v);
+    if ((v = json_object_get(mj, "exact_match")))
+        m.present |= KZ_METRIC_EXACT, m.exact_match = json_is_true(v);
     return copy ? kz_entity_add_candidate(doc, ent, copy, &m) : KZ_ENOMEM;
 }
 
@@ -126,13 +131,15 @@ static int add_entity(kz_doc *doc, kz_section *sec, const kz_offset_map *map, co
         m.string_match_strategy = jstr(rm, "string_match_strategy");
         m.disambiguation_strategy = jstr(rm, "disambiguation_strategy");
         m.xref_source_parser_name = jstr(rm, "xref_source_parser_name");
-        rc = kz_string_match_confidence_parse(jstr(rm, "string_match_confidence"), &m.string_match_confidence);
+        rc =
+            kz_string_match_confidence_parse(jstr(rm, "string_match_confidence"), &m.string_match_confidence);
         kz_str dc = jstr(rm, "disambiguation_confidence");
         if (!rc && dc.ptr) rc = kz_disambiguation_confidence_parse(dc, &m.disambiguation_confidence);
         if (!rc) rc = set_meta(doc, &m.metadata, json_object_get(rm, "metadata"));
         if (!rc) rc = kz_entity_add_mapping(doc, ent, &m);
     }
-    for (size_t i = 0; !rc && i < json_array_size(cands); i++) rc = add_candidate(doc, ent, json_array_get(cands, i));
+    for (size_t i = 0; !rc && i < json_array_size(cands); i++)
+        rc = add_candidate(doc, ent, json_array_get(cands, i));
     return rc;
 }
 
@@ -150,7 +157,8 @@ static kz_doc *build_recipe(const json_t *r) {
         if (rc) break;
         kz_offset_map *map = kz_offset_map_new(doc->arena, sec->text.ptr, sec->text.len);
         rc = set_meta(doc, &sec->metadata, json_object_get(rs, "metadata"));
-        for (size_t j = 0; !rc && j < json_array_size(ents); j++) rc = add_entity(doc, sec, map, json_array_get(ents, j));
+        for (size_t j = 0; !rc && j < json_array_size(ents); j++)
+            rc = add_entity(doc, sec, map, json_array_get(ents, j));
         if (!rc && sents) {
             kz_span sp[8];
             size_t n = json_array_size(sents);
@@ -252,7 +260,8 @@ KZ_TEST(read_converts_code_points_to_bytes) {
     KZ_CHECK(drug->candidates[0].metrics.present & KZ_METRIC_BOOL_IS_BOOL);
     KZ_CHECK_INT(drug->candidates[1].metrics.present & (KZ_METRIC_SEARCH | KZ_METRIC_BOOL | KZ_METRIC_EXACT),
                  KZ_METRIC_SEARCH | KZ_METRIC_BOOL | KZ_METRIC_EXACT);
-    KZ_CHECK_KSTR(kz_meta_get(&doc->metadata, "weights"), "[0.1,1e-05,100.0,-0.0,1e+16,1.5e-07,123456789.125,3,-7]");
+    KZ_CHECK_KSTR(kz_meta_get(&doc->metadata, "weights"),
+                  "[0.1,1e-05,100.0,-0.0,1e+16,1.5e-07,123456789.125,3,-7]");
     KZ_CHECK(kz_doc_failed(doc));
     kz_doc_free(doc);
     free(s);
@@ -307,13 +316,15 @@ KZ_TEST(reader_pretty_and_array_inputs) {
 
 KZ_TEST(reader_jsonl_forms_and_bad_lines) {
     const char *in =
-        "\xEF\xBB\xBF{\"id\": \"a\", \"text\": \"caf\\u00e9 \xf0\x9f\x98\x80 x\", \"pmid\": 17, \"metadata\": {\"w\": 1.50}}\n"
+        "\xEF\xBB\xBF{\"id\": \"a\", \"text\": \"caf\\u00e9 \xf0\x9f\x98\x80 x\", \"pmid\": 17, "
+        "\"metadata\": {\"w\": 1.50}}\n"
         "\n"
         "{\"id\": \"b\", \"text\": 5}\n"
         "{\"id\": 7, \"sections\": {\"title\": \"T\", \"abstract\": \"A b\"}}\r\n"
         "{\"id\": \"c\", \"text\": \"x\"\n"
         "[1, 2]\n"
-        "{\"idx\": \"k\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": \"ab\", "
+        "{\"idx\": \"k\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": "
+        "\"ab\", "
         "\"entity_class\": \"x\", \"spans\": [{\"start\": 0, \"end\": 3}], \"namespace\": \"n\"}]}]}\n"
         "{\"idx\": \"k2\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"extra\": 1}]}\n"
         "{\"text\": \"no id\"}\n"
@@ -359,7 +370,9 @@ KZ_TEST(reader_jsonl_forms_and_bad_lines) {
     KZ_CHECK_INT(kz_reader_next(r, &doc, &err), KZ_ERANGE);
     KZ_CHECK_STR(err.doc_id, "k");
     KZ_CHECK_INT(err.line, 7);
-    KZ_CHECK(strstr(err.msg, "sections[0].entities[0].spans[0]: span [0, 3) is outside the section text of 2 characters"));
+    KZ_CHECK(
+        strstr(err.msg,
+               "sections[0].entities[0].spans[0]: span [0, 3) is outside the section text of 2 characters"));
 
     KZ_CHECK_INT(kz_reader_next(r, &doc, &err), KZ_EPARSE);
     KZ_CHECK(strstr(err.msg, "sections[0]: unknown key \"extra\"") != NULL);
@@ -383,7 +396,8 @@ KZ_TEST(reader_record_limit_and_recovery) {
     kz_reader_params p = kz_reader_default_params();
     p.max_record_bytes = 64;
     char in[512];
-    snprintf(in, sizeof in, "{\"id\": \"long\", \"text\": \"%0100d\"}\n{\"id\": \"ok\", \"text\": \"t\"}\n", 0);
+    snprintf(in, sizeof in, "{\"id\": \"long\", \"text\": \"%0100d\"}\n{\"id\": \"ok\", \"text\": \"t\"}\n",
+             0);
     kz_reader *r = open_mem(in, strlen(in), &p);
     kz_doc *doc;
     kz_error err;
@@ -396,7 +410,8 @@ KZ_TEST(reader_record_limit_and_recovery) {
     kz_reader_close(r);
 
     /* The same in an array: the big element is skipped, the next one is read. */
-    snprintf(in, sizeof in, "[\n{\"id\": \"long\", \"text\": \"%0100d\"},\n {\"id\": \"ok\", \"text\": \"]}\"}\n]", 0);
+    snprintf(in, sizeof in,
+             "[\n{\"id\": \"long\", \"text\": \"%0100d\"},\n {\"id\": \"ok\", \"text\": \"]}\"}\n]", 0);
     r = open_mem(in, strlen(in), &p);
     KZ_CHECK_INT(kz_reader_next(r, &doc, &err), KZ_ELIMIT);
     KZ_CHECK_INT(err.line, 2);
@@ -409,7 +424,8 @@ KZ_TEST(reader_record_limit_and_recovery) {
 
 KZ_TEST(reader_value_mode_errors) {
     /* A bad element is skipped; broken array structure ends the stream. */
-    const char *in = "[{\"id\": \"a\", \"text\": \"x\"}, {\"id\": \"b\", \"text\": 1}, {\"id\": \"c\", \"text\": \"y\"} {\"id\": \"d\"}]";
+    const char *in = "[{\"id\": \"a\", \"text\": \"x\"}, {\"id\": \"b\", \"text\": 1}, {\"id\": \"c\", "
+                     "\"text\": \"y\"} {\"id\": \"d\"}]";
     kz_reader *r = open_mem(in, strlen(in), NULL);
     kz_doc *doc;
     kz_error err;
@@ -436,32 +452,46 @@ KZ_TEST(reader_value_mode_errors) {
 }
 
 KZ_TEST(from_kazu_json_errors) {
-    struct { const char *json; int code; const char *msg; } cases[] = {
-        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": \"a\", "
-         "\"entity_class\": \"g\", \"spans\": [{\"start\": 0, \"end\": 1}], \"namespace\": \"n\", \"foo\": 1}]}]}",
+    struct {
+        const char *json;
+        int code;
+        const char *msg;
+    } cases[] = {
+        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": "
+         "\"a\", "
+         "\"entity_class\": \"g\", \"spans\": [{\"start\": 0, \"end\": 1}], \"namespace\": \"n\", \"foo\": "
+         "1}]}]}",
          KZ_EPARSE, "sections[0].entities[0]: unknown key \"foo\""},
-        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": \"a\", "
+        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": "
+         "\"a\", "
          "\"entity_class\": \"g\", \"spans\": [{\"start\": 0, \"end\": 1}], \"namespace\": \"n\", "
          "\"mention_confidence\": \"SURE\"}]}]}",
          KZ_EPARSE, "unknown mention_confidence \"SURE\""},
-        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": \"a\", "
-         "\"entity_class\": \"g\", \"spans\": [{\"start\": 0, \"end\": 1}], \"namespace\": \"n\", \"start\": 0, "
+        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": "
+         "\"a\", "
+         "\"entity_class\": \"g\", \"spans\": [{\"start\": 0, \"end\": 1}], \"namespace\": \"n\", \"start\": "
+         "0, "
          "\"end\": 2}]}]}",
          KZ_ERANGE, "disagree with the spans"},
-        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": \"a\", "
+        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": "
+         "\"a\", "
          "\"entity_class\": \"g\", \"spans\": [], \"namespace\": \"n\"}]}]}",
          KZ_EPARSE, "at least one span"},
-        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": \"a\", "
+        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": "
+         "\"a\", "
          "\"entity_class\": \"g\", \"spans\": [{\"start\": 0, \"end\": 1}], \"namespace\": \"n\", "
-         "\"mappings\": [{\"default_label\": \"a\", \"source\": \"s\", \"parser_name\": \"p\", \"idx\": \"i\", "
+         "\"mappings\": [{\"default_label\": \"a\", \"source\": \"s\", \"parser_name\": \"p\", \"idx\": "
+         "\"i\", "
          "\"string_match_strategy\": \"x\"}]}]}]}",
          KZ_EPARSE, "mappings[0]: missing \"string_match_confidence\""},
-        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": \"a\", "
+        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"entities\": [{\"match\": "
+         "\"a\", "
          "\"entity_class\": \"g\", \"spans\": [{\"start\": 0, \"end\": 1}], \"namespace\": \"n\", "
          "\"linking_candidates\": [[{\"raw_synonyms\": [], \"synonym_norm\": \"A\", \"parser_name\": \"p\", "
          "\"is_symbolic\": 1, \"associated_id_sets\": [], \"aggregated_by\": \"CUSTOM\"}, {}]]}]}]}",
          KZ_EPARSE, "linking_candidates[0]: \"is_symbolic\" must be a boolean"},
-        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"sentence_spans\": [{\"start\": 1, "
+        {"{\"idx\": \"d\", \"sections\": [{\"text\": \"ab\", \"name\": \"n\", \"sentence_spans\": "
+         "[{\"start\": 1, "
          "\"end\": 9}]}]}",
          KZ_ERANGE, "sections[0].sentence_spans[0]: span [1, 9)"},
         {"{\"idx\": \"d\", \"sections\": {\"a\": \"b\"}}", KZ_EPARSE, "\"sections\" must be a list"},
@@ -469,7 +499,8 @@ KZ_TEST(from_kazu_json_errors) {
         {"[]", KZ_EPARSE, "expected an object"},
         {"{\"idx\": \"d\",\n \"sections\": [}", KZ_EPARSE, "malformed JSON"},
         {"{\"idx\": \"d\xc3\"}", KZ_EUTF8, "malformed JSON"},
-        {"{\"idx\": \"d\", \"metadata\": {\"n\": 123456789012345678901234567890}}", KZ_ERANGE, "malformed JSON"},
+        {"{\"idx\": \"d\", \"metadata\": {\"n\": 123456789012345678901234567890}}", KZ_ERANGE,
+         "malformed JSON"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kz_doc *doc = (kz_doc *)1;
@@ -533,19 +564,27 @@ KZ_TEST(writer_options_and_stream) {
 static const char k_bioc[] =
     "{\"source\": \"PubTator\", \"date\": \"2024\", \"key\": \"BioC.key\", \"infons\": {}, \"documents\": [\n"
     "{\"id\": \"111\", \"infons\": {\"journal\": \"J\"}, \"passages\": [\n"
-    " {\"infons\": {\"type\": \"title\"}, \"offset\": 0, \"text\": \"\xc3\x89tude of BRCA1 and TP53.\", \"annotations\": [\n"
-    "  {\"id\": \"1\", \"infons\": {\"identifier\": \"672\", \"type\": \"Gene\", \"valid\": true}, \"text\": \"BRCA1\", "
-    "\"locations\": [{\"offset\": 9, \"length\": 5}]},\n"
-    "  {\"id\": \"2\", \"infons\": {\"identifier\": \"MESH:D001; MESH:D002,-\", \"type\": \"Disease\"}, \"text\": \"bad\", "
-    "\"locations\": [{\"offset\": 40, \"length\": 5}]}]},\n"
-    " {\"infons\": {\"type\": \"abstract\", \"section_type\": \"ABSTRACT\"}, \"offset\": 25, \"text\": \"\xf0\x9f\x98\x80 lung and liver cancer\", "
+    " {\"infons\": {\"type\": \"title\"}, \"offset\": 0, \"text\": \"\xc3\x89tude of BRCA1 and TP53.\", "
     "\"annotations\": [\n"
-    "  {\"id\": \"3\", \"infons\": {\"identifier\": \"MESH:D008175\", \"type\": \"Disease\"}, \"text\": \"lung cancer\", "
+    "  {\"id\": \"1\", \"infons\": {\"identifier\": \"672\", \"type\": \"Gene\", \"valid\": true}, \"text\": "
+    "\"BRCA1\", "
+    "\"locations\": [{\"offset\": 9, \"length\": 5}]},\n"
+    "  {\"id\": \"2\", \"infons\": {\"identifier\": \"MESH:D001; MESH:D002,-\", \"type\": \"Disease\"}, "
+    "\"text\": \"bad\", "
+    "\"locations\": [{\"offset\": 40, \"length\": 5}]}]},\n"
+    " {\"infons\": {\"type\": \"abstract\", \"section_type\": \"ABSTRACT\"}, \"offset\": 25, \"text\": "
+    "\"\xf0\x9f\x98\x80 lung and liver cancer\", "
+    "\"annotations\": [\n"
+    "  {\"id\": \"3\", \"infons\": {\"identifier\": \"MESH:D008175\", \"type\": \"Disease\"}, \"text\": "
+    "\"lung cancer\", "
     "\"locations\": [{\"offset\": 27, \"length\": 4}, {\"offset\": 42, \"length\": 6}]}],\n"
     "  \"relations\": [{\"id\": \"R1\", \"infons\": {\"type\": \"Association\"}, \"nodes\": []}],\n"
-    "  \"sentences\": [{\"offset\": 25, \"text\": \"\xf0\x9f\x98\x80 lung\"}, {\"offset\": 99, \"text\": \"z\"}]},\n"
-    " {\"infons\": {\"section_type\": \"METHODS\"}, \"offset\": 60, \"sentences\": [{\"offset\": 60, \"text\": \"A b.\"}, "
-    "{\"offset\": 66, \"text\": \"C.\", \"annotations\": [{\"id\": \"5\", \"infons\": {\"type\": \"X\", \"NCBI Gene\": "
+    "  \"sentences\": [{\"offset\": 25, \"text\": \"\xf0\x9f\x98\x80 lung\"}, {\"offset\": 99, \"text\": "
+    "\"z\"}]},\n"
+    " {\"infons\": {\"section_type\": \"METHODS\"}, \"offset\": 60, \"sentences\": [{\"offset\": 60, "
+    "\"text\": \"A b.\"}, "
+    "{\"offset\": 66, \"text\": \"C.\", \"annotations\": [{\"id\": \"5\", \"infons\": {\"type\": \"X\", "
+    "\"NCBI Gene\": "
     "\"7157\"}, \"text\": \"C\", \"locations\": [{\"offset\": 66, \"length\": 1}]}]}]}],\n"
     " \"annotations\": [{\"id\": \"4\", \"infons\": {\"type\": \"Gene\"}, \"text\": \"TP53\", "
     "\"locations\": [{\"offset\": 19, \"length\": 4}]}]},\n"
@@ -561,7 +600,8 @@ static char *bioc_rewrite(const char *data, size_t len, size_t *out_len, int64_t
     char *mem = NULL;
     FILE *f = open_memstream(&mem, out_len);
     if (kz_reader_open_mem(&r, data, len, "in.json", KZ_FORMAT_UNKNOWN, NULL, &err) ||
-        kz_reader_format(r) != KZ_FORMAT_BIOC_JSON || kz_writer_open_file(&w, f, "mem", KZ_FORMAT_BIOC_JSON, NULL, &err))
+        kz_reader_format(r) != KZ_FORMAT_BIOC_JSON ||
+        kz_writer_open_file(&w, f, "mem", KZ_FORMAT_BIOC_JSON, NULL, &err))
         return NULL;
     kz_doc *doc;
     int rc;
@@ -579,7 +619,8 @@ static char *bioc_rewrite(const char *data, size_t len, size_t *out_len, int64_t
 KZ_TEST(bioc_json_read_write_read) {
     kz_reader *r;
     kz_error err;
-    KZ_CHECK_INT(kz_reader_open_mem(&r, k_bioc, strlen(k_bioc), "c.json", KZ_FORMAT_BIOC_JSON, NULL, &err), 0);
+    KZ_CHECK_INT(kz_reader_open_mem(&r, k_bioc, strlen(k_bioc), "c.json", KZ_FORMAT_BIOC_JSON, NULL, &err),
+                 0);
     kz_doc *doc;
     KZ_CHECK_INT(kz_reader_next(r, &doc, &err), 1);
     KZ_CHECK_KSTR(doc->idx, "111");
@@ -625,9 +666,12 @@ KZ_TEST(bioc_json_read_write_read) {
     KZ_CHECK_KSTR(doc->idx, "222");
     KZ_CHECK_KSTR(doc->sections[0]->name, "passage0");
     kz_doc_free(doc);
+    /* The collection streams: each document is a record with its own line. */
     KZ_CHECK_INT(kz_reader_next(r, &doc, &err), KZ_EPARSE);
     KZ_CHECK_STR(err.doc_id, "333");
-    KZ_CHECK(strstr(err.msg, "documents[2]: a BioC document needs a \"passages\" list") != NULL);
+    KZ_CHECK_STR(err.msg, "a BioC document needs a \"passages\" list");
+    KZ_CHECK_INT(err.line, 13);
+    KZ_CHECK_INT(err.offset, (int64_t)(strstr(k_bioc, "{\"id\": \"333\"") - k_bioc));
     KZ_CHECK_INT(kz_reader_next(r, &doc, &err), 0);
     kz_reader_close(r);
 
@@ -638,23 +682,36 @@ KZ_TEST(bioc_json_read_write_read) {
     const char *want =
         "{\"source\": \"kazu-c\", \"date\": \"\", \"key\": \"\", \"infons\": {}, \"documents\": [\n"
         "{\"id\": \"111\", \"infons\": {\"journal\": \"J\"}, \"passages\": ["
-        "{\"infons\": {\"type\": \"title\"}, \"offset\": 0, \"text\": \"\\u00c9tude of BRCA1 and TP53.\", \"sentences\": [], "
-        "\"annotations\": [{\"id\": \"1\", \"infons\": {\"type\": \"Gene\", \"identifier\": \"672\", \"valid\": true}, "
-        "\"text\": \"BRCA1\", \"locations\": [{\"offset\": 9, \"length\": 5}]}, {\"id\": \"4\", \"infons\": {\"type\": "
-        "\"Gene\"}, \"text\": \"TP53\", \"locations\": [{\"offset\": 19, \"length\": 4}]}], \"relations\": []}, "
+        "{\"infons\": {\"type\": \"title\"}, \"offset\": 0, \"text\": \"\\u00c9tude of BRCA1 and TP53.\", "
+        "\"sentences\": [], "
+        "\"annotations\": [{\"id\": \"1\", \"infons\": {\"type\": \"Gene\", \"identifier\": \"672\", "
+        "\"valid\": true}, "
+        "\"text\": \"BRCA1\", \"locations\": [{\"offset\": 9, \"length\": 5}]}, {\"id\": \"4\", \"infons\": "
+        "{\"type\": "
+        "\"Gene\"}, \"text\": \"TP53\", \"locations\": [{\"offset\": 19, \"length\": 4}]}], \"relations\": "
+        "[]}, "
         "{\"infons\": {\"type\": \"abstract\", \"section_type\": \"ABSTRACT\"}, \"offset\": 25, \"text\": "
-        "\"\\ud83d\\ude00 lung and liver cancer\", \"sentences\": [{\"infons\": {}, \"offset\": 25, \"text\": "
-        "\"\\ud83d\\ude00 lung\", \"annotations\": [], \"relations\": []}], \"annotations\": [{\"id\": \"3\", \"infons\": "
-        "{\"type\": \"Disease\", \"identifier\": \"MESH:D008175\"}, \"text\": \"lung cancer\", \"locations\": "
+        "\"\\ud83d\\ude00 lung and liver cancer\", \"sentences\": [{\"infons\": {}, \"offset\": 25, "
+        "\"text\": "
+        "\"\\ud83d\\ude00 lung\", \"annotations\": [], \"relations\": []}], \"annotations\": [{\"id\": "
+        "\"3\", \"infons\": "
+        "{\"type\": \"Disease\", \"identifier\": \"MESH:D008175\"}, \"text\": \"lung cancer\", "
+        "\"locations\": "
         "[{\"offset\": 27, \"length\": 4}, {\"offset\": 42, \"length\": 6}]}], \"relations\": []}, "
-        "{\"infons\": {\"type\": \"METHODS\"}, \"offset\": 49, \"text\": \"A b.  C.\", \"sentences\": [{\"infons\": {}, "
-        "\"offset\": 49, \"text\": \"A b.\", \"annotations\": [], \"relations\": []}, {\"infons\": {}, \"offset\": 55, "
-        "\"text\": \"C.\", \"annotations\": [], \"relations\": []}], \"annotations\": [{\"id\": \"5\", \"infons\": "
-        "{\"type\": \"X\", \"NCBI Gene\": \"7157\"}, \"text\": \"C\", \"locations\": [{\"offset\": 55, \"length\": 1}]}], "
+        "{\"infons\": {\"type\": \"METHODS\"}, \"offset\": 49, \"text\": \"A b.  C.\", \"sentences\": "
+        "[{\"infons\": {}, "
+        "\"offset\": 49, \"text\": \"A b.\", \"annotations\": [], \"relations\": []}, {\"infons\": {}, "
+        "\"offset\": 55, "
+        "\"text\": \"C.\", \"annotations\": [], \"relations\": []}], \"annotations\": [{\"id\": \"5\", "
+        "\"infons\": "
+        "{\"type\": \"X\", \"NCBI Gene\": \"7157\"}, \"text\": \"C\", \"locations\": [{\"offset\": 55, "
+        "\"length\": 1}]}], "
         "\"relations\": []}], \"annotations\": [], \"relations\": [{\"id\": \"R1\", \"infons\": {\"type\": "
         "\"Association\"}, \"nodes\": []}]},\n"
-        "{\"id\": \"222\", \"infons\": {}, \"passages\": [{\"infons\": {\"type\": \"passage0\"}, \"offset\": 0, \"text\": "
-        "\"x\", \"sentences\": [], \"annotations\": [], \"relations\": []}], \"annotations\": [], \"relations\": []}\n"
+        "{\"id\": \"222\", \"infons\": {}, \"passages\": [{\"infons\": {\"type\": \"passage0\"}, \"offset\": "
+        "0, \"text\": "
+        "\"x\", \"sentences\": [], \"annotations\": [], \"relations\": []}], \"annotations\": [], "
+        "\"relations\": []}\n"
         "]}\n";
     KZ_CHECK_STR(out, want);
     /* Our own output is a fixed point: read and written again, byte for byte. */
@@ -667,9 +724,10 @@ KZ_TEST(bioc_json_read_write_read) {
 }
 
 KZ_TEST(bioc_json_documents_per_line) {
-    const char *in = "{\"id\": \"1\", \"passages\": [{\"offset\": 0, \"text\": \"ab\", \"infons\": {\"type\": \"t\"}}]}\n"
-                     "not json\n"
-                     "{\"id\": \"2\", \"passages\": []}\n";
+    const char *in =
+        "{\"id\": \"1\", \"passages\": [{\"offset\": 0, \"text\": \"ab\", \"infons\": {\"type\": \"t\"}}]}\n"
+        "not json\n"
+        "{\"id\": \"2\", \"passages\": []}\n";
     kz_reader *r;
     kz_error err;
     kz_doc *doc;
@@ -684,6 +742,42 @@ KZ_TEST(bioc_json_documents_per_line) {
     kz_doc_free(doc);
     KZ_CHECK_INT(kz_reader_next(r, &doc, &err), 0);
     kz_reader_close(r);
+}
+
+KZ_TEST(bioc_json_collection_streams_under_the_cap) {
+    /* The whole collection is far over the cap; each document is under it. */
+    kz_buf in;
+    kz__buf_init(&in, 0);
+    kz__buf_puts(&in, "{\"source\": \"s\", \"date\": \"d\", \"key\": \"k\", \"infons\": {\"a\": [1, "
+                      "{\"documents\": []}]},\n"
+                      " \"documents\": [\n");
+    for (int i = 0; i < 50; i++)
+        kz__buf_printf(&in,
+                       "%s{\"id\": \"d%d\", \"passages\": [{\"offset\": 0, \"text\": \"doc %d \\u00e9\", "
+                       "\"annotations\": []}]}\n",
+                       i ? "," : "", i, i);
+    kz__buf_puts(&in,
+                 "], \"extra\": {\"x\": \"]}\"}}\n{\"PubTator3\": [{\"id\": \"last\", \"passages\": []}]}\n");
+    kz_reader_params p = kz_reader_default_params();
+    p.max_record_bytes = 200;
+    kz_reader *r;
+    kz_error err;
+    KZ_CHECK_INT(kz_reader_open_mem(&r, in.data, in.len, "big.json", KZ_FORMAT_BIOC_JSON, &p, &err), 0);
+    kz_doc *doc;
+    for (int i = 0; i < 50; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "d%d", i);
+        KZ_CHECK_INT(kz_reader_next(r, &doc, &err), 1);
+        KZ_CHECK_KSTR(doc->idx, id);
+        KZ_CHECK_INT(kz_doc_char_len(doc), (i < 10 ? 7 : 8)); /* "doc N é" */
+        kz_doc_free(doc);
+    }
+    KZ_CHECK_INT(kz_reader_next(r, &doc, &err), 1);
+    KZ_CHECK_KSTR(doc->idx, "last");
+    kz_doc_free(doc);
+    KZ_CHECK_INT(kz_reader_next(r, &doc, &err), 0);
+    kz_reader_close(r);
+    kz__buf_free(&in);
 }
 
 /* ---- Label Studio ------------------------------------------------------------------------ */
@@ -707,7 +801,8 @@ KZ_TEST(label_studio_tasks) {
     json_t *tasks = json_loadb(mem, mlen, 0, &je);
     KZ_CHECK(tasks && json_array_size(tasks) == 2);
     json_t *t0 = json_array_get(tasks, 0), *data = json_object_get(t0, "data");
-    KZ_CHECK_STR(json_string_value(json_object_get(data, "id")), "doc-\xc3\xbcn\xc3\xaf-\xf0\x9f\x98\x80_t\xc3\xadtle_0");
+    KZ_CHECK_STR(json_string_value(json_object_get(data, "id")),
+                 "doc-\xc3\xbcn\xc3\xaf-\xf0\x9f\x98\x80_t\xc3\xadtle_0");
     KZ_CHECK_STR(json_string_value(json_object_get(data, "section")), "t\xc3\xadtle");
     json_t *pred = json_array_get(json_object_get(t0, "predictions"), 0);
     KZ_CHECK_STR(json_string_value(json_object_get(pred, "model_version")), "kazu-c");
