@@ -220,7 +220,8 @@ KZ_API int kz_entity_add_mapping(kz_doc *doc, kz_entity *ent, const kz_mapping *
 /* Attach a linking candidate (borrowed pointer: must outlive doc; use
  * kz_doc_copy_candidate for an arena copy). If the same candidate (pointer or
  * equal content) is already attached, metrics are merged field-wise as Kazu's
- * add_or_update_linking_candidate does. */
+ * add_or_update_linking_candidate does. Content equality is Kazu's: every
+ * field but aggregated_by, with sets compared in their stored (sorted) order. */
 KZ_API int kz_entity_add_candidate(kz_doc *doc, kz_entity *ent, const kz_candidate *c,
                                    const kz_metrics *metrics);
 /* Deep copy of a candidate into the doc arena; NULL on OOM. */

@@ -386,12 +386,13 @@ static bool strs_eq(const kz_str *a, uint32_t na, const kz_str *b, uint32_t nb) 
     return true;
 }
 
-/* Kazu compares candidates on every field but aggregated_by/mapping_types. */
+/* Kazu's LinkingCandidate equality: every field but aggregated_by (compare=False). */
 static bool cand_eq(const kz_candidate *a, const kz_candidate *b) {
     if (a == b) return true;
     if (a->is_symbolic != b->is_symbolic || !kz_str_eq(a->synonym_norm, b->synonym_norm) ||
         !kz_str_eq(a->parser_name, b->parser_name) || a->n_id_sets != b->n_id_sets ||
-        !strs_eq(a->raw_synonyms, a->n_raw_synonyms, b->raw_synonyms, b->n_raw_synonyms))
+        !strs_eq(a->raw_synonyms, a->n_raw_synonyms, b->raw_synonyms, b->n_raw_synonyms) ||
+        !strs_eq(a->mapping_types, a->n_mapping_types, b->mapping_types, b->n_mapping_types))
         return false;
     for (uint32_t i = 0; i < a->n_id_sets; i++) {
         const kz_equiv_id_set *x = &a->id_sets[i], *y = &b->id_sets[i];

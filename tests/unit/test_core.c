@@ -148,3 +148,38 @@ KZ_TEST(python_string_escape) {
     KZ_CHECK_STR(b.data, "{\"k\": [1, \"\\u00e9,:\"], \"z\": null}");
     kz__buf_free(&b);
 }
+
+KZ_TEST(candidate_metrics_merge_like_kazu) {
+    kz_doc *d = kz_doc_new("d", 1);
+    kz_section *s;
+    kz_error e;
+    kz_doc_add_section(d, "na", 2, "EGFR", 4, &s, &e);
+    kz_span sp = {0, 4};
+    kz_entity_init in = {.spans = &sp, .n_spans = 1, .entity_class = kz_str_c("gene"), .namespace_ = kz_str_c("T"),
+                         .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
+    kz_entity *ent;
+    KZ_CHECK_INT(kz_section_add_entity(d, s, &in, &ent, &e), 0);
+    kz_str raw[1] = {kz_str_c("EGFR")}, types_a[1] = {kz_str_c("HGNC")}, types_b[1] = {kz_str_c("approvedSymbol")};
+    kz_id_source ids[1] = {{kz_str_c("ENSG00000146648"), kz_str_c("ENSEMBL")}};
+    kz_equiv_id_set set = {ids, 1};
+    kz_candidate a = {raw, 1, kz_str_c("EGFR"), kz_str_c("OT"), true, &set, 1, KZ_AGG_CUSTOM, types_a, 1};
+    kz_candidate a2 = a; /* same content, different aggregation: equal for Kazu */
+    a2.aggregated_by = KZ_AGG_UNAMBIGUOUS;
+    kz_candidate b = a;  /* different mapping_types: a different candidate */
+    b.mapping_types = types_b;
+    kz_metrics m1 = {.present = KZ_METRIC_EXACT, .exact_match = true};
+    kz_metrics m2 = {.present = KZ_METRIC_SEARCH, .search_score = 87.5};
+    KZ_CHECK_INT(kz_entity_add_candidate(d, ent, &a, &m1), 0);
+    KZ_CHECK_INT(kz_entity_add_candidate(d, ent, &a2, &m2), 0);
+    KZ_CHECK_INT(ent->n_candidates, 1);
+    KZ_CHECK_INT(ent->candidates[0].metrics.present, KZ_METRIC_EXACT | KZ_METRIC_SEARCH);
+    KZ_CHECK(ent->candidates[0].metrics.exact_match);
+    KZ_CHECK(ent->candidates[0].metrics.search_score == 87.5);
+    KZ_CHECK_INT(kz_entity_add_candidate(d, ent, &b, &m1), 0);
+    KZ_CHECK_INT(ent->n_candidates, 2);
+    const kz_candidate *copy = kz_doc_copy_candidate(d, &b);
+    KZ_CHECK(copy != NULL && copy != &b);
+    KZ_CHECK_INT(kz_entity_add_candidate(d, ent, copy, NULL), 0);
+    KZ_CHECK_INT(ent->n_candidates, 2);
+    kz_doc_free(d);
+}
