@@ -17,15 +17,16 @@
 #include "kazu/kazu.h"
 
 static void usage(void) {
-    fprintf(stderr,
-            "usage: bench_medline [--size-mb N] [--gen PATH] [--keep] [--input PATH] [--out PATH]\n"
-            "                     [--corpus DIR] [--seed N]\n"
-            "  --size-mb N   compressed size of the generated file (default 500)\n"
-            "  --gen PATH    where to generate it (default /tmp/kz_bench_medline.xml.gz; removed unless --keep)\n"
-            "  --input PATH  convert this PubMed XML (.xml or .xml.gz) instead of generating one\n"
-            "  --out PATH    JSONL output (default /dev/null; it is hashed either way)\n"
-            "  --corpus DIR  PubTator files whose titles/abstracts provide the text\n"
-            "                (default ../shared/data/benchmarks/bc5cdr_pubtator next to the repository)\n");
+    fprintf(
+        stderr,
+        "usage: bench_medline [--size-mb N] [--gen PATH] [--keep] [--input PATH] [--out PATH]\n"
+        "                     [--corpus DIR] [--seed N]\n"
+        "  --size-mb N   compressed size of the generated file (default 500)\n"
+        "  --gen PATH    where to generate it (default /tmp/kz_bench_medline.xml.gz; removed unless --keep)\n"
+        "  --input PATH  convert this PubMed XML (.xml or .xml.gz) instead of generating one\n"
+        "  --out PATH    JSONL output (default /dev/null; it is hashed either way)\n"
+        "  --corpus DIR  PubTator files whose titles/abstracts provide the text\n"
+        "                (default ../shared/data/benchmarks/bc5cdr_pubtator next to the repository)\n");
     exit(2);
 }
 
@@ -112,7 +113,8 @@ static void load_pool(pool *p, const char *dir) {
         load_pubtator(p, path);
     }
     closedir(d);
-    if (p->titles.n < 10 || p->sentences.n < 10 || p->words.n < 10) die("no PubTator titles/abstracts in %s", dir);
+    if (p->titles.n < 10 || p->sentences.n < 10 || p->words.n < 10)
+        die("no PubTator titles/abstracts in %s", dir);
 }
 
 /* ---- generator ----------------------------------------------------------------- */
@@ -184,7 +186,7 @@ static void put_text(outbuf *o, const char *s, unsigned every) {
 }
 
 static const char *const k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 static const char *const k_labels[] = {"BACKGROUND", "METHODS", "RESULTS", "CONCLUSIONS"};
 
 static void sentences(outbuf *o, const pool *p, size_t n) {
@@ -198,17 +200,23 @@ static void sentences(outbuf *o, const pool *p, size_t n) {
 static void article(outbuf *o, const pool *p, long pmid) {
     const char *w1 = p->words.v[pick(p->words.n)], *w2 = p->words.v[pick(p->words.n)];
     int year = 1975 + (int)pick(50);
-    printf_(o, "<PubmedArticle>\n  <MedlineCitation Status=\"MEDLINE\" Owner=\"NLM\">\n"
-               "    <PMID Version=\"1\">%ld</PMID>\n"
-               "    <DateCompleted><Year>%d</Year><Month>%02d</Month><Day>%02d</Day></DateCompleted>\n",
+    printf_(o,
+            "<PubmedArticle>\n  <MedlineCitation Status=\"MEDLINE\" Owner=\"NLM\">\n"
+            "    <PMID Version=\"1\">%ld</PMID>\n"
+            "    <DateCompleted><Year>%d</Year><Month>%02d</Month><Day>%02d</Day></DateCompleted>\n",
             pmid, year + 1, 1 + (int)pick(12), 1 + (int)pick(28));
-    printf_(o, "    <Article PubModel=\"Print\">\n      <Journal>\n"
-               "        <ISSN IssnType=\"Print\">%04d-%04d</ISSN>\n"
-               "        <JournalIssue CitedMedium=\"Print\"><Volume>%d</Volume><Issue>%d</Issue>"
-               "<PubDate><Year>%d</Year><Month>%s</Month></PubDate></JournalIssue>\n",
-            (int)pick(10000), (int)pick(10000), 1 + (int)pick(300), 1 + (int)pick(12), year, k_months[pick(12)]);
-    printf_(o, "        <Title>Journal of %s %s</Title>\n        <ISOAbbreviation>J %.4s %.4s</ISOAbbreviation>\n"
-               "      </Journal>\n      <ArticleTitle>", w1, w2, w1, w2);
+    printf_(o,
+            "    <Article PubModel=\"Print\">\n      <Journal>\n"
+            "        <ISSN IssnType=\"Print\">%04d-%04d</ISSN>\n"
+            "        <JournalIssue CitedMedium=\"Print\"><Volume>%d</Volume><Issue>%d</Issue>"
+            "<PubDate><Year>%d</Year><Month>%s</Month></PubDate></JournalIssue>\n",
+            (int)pick(10000), (int)pick(10000), 1 + (int)pick(300), 1 + (int)pick(12), year,
+            k_months[pick(12)]);
+    printf_(
+        o,
+        "        <Title>Journal of %s %s</Title>\n        <ISOAbbreviation>J %.4s %.4s</ISOAbbreviation>\n"
+        "      </Journal>\n      <ArticleTitle>",
+        w1, w2, w1, w2);
     put_text(o, p->titles.v[pick(p->titles.n)], 3);
     printf_(o, "</ArticleTitle>\n      <Pagination><MedlinePgn>%d-%d</MedlinePgn></Pagination>\n",
             (int)pick(900), 900 + (int)pick(99));
@@ -217,7 +225,8 @@ static void article(outbuf *o, const pool *p, long pmid) {
         puts_(o, "      <Abstract>\n");
         if (kind <= 6) {
             for (int l = 0; l < 4; l++) {
-                printf_(o, "        <AbstractText Label=\"%s\" NlmCategory=\"%s\">", k_labels[l], k_labels[l]);
+                printf_(o, "        <AbstractText Label=\"%s\" NlmCategory=\"%s\">", k_labels[l],
+                        k_labels[l]);
                 sentences(o, p, 1 + pick(3));
                 puts_(o, "</AbstractText>\n");
             }
@@ -226,31 +235,40 @@ static void article(outbuf *o, const pool *p, long pmid) {
             sentences(o, p, 4 + pick(7));
             puts_(o, "</AbstractText>\n");
         }
-        printf_(o, "        <CopyrightInformation>Copyright %d Elsevier Inc.</CopyrightInformation>\n"
-                   "      </Abstract>\n", year);
+        printf_(o,
+                "        <CopyrightInformation>Copyright %d Elsevier Inc.</CopyrightInformation>\n"
+                "      </Abstract>\n",
+                year);
     }
     puts_(o, "      <AuthorList CompleteYN=\"Y\">\n");
     for (size_t a = 0, n = 1 + pick(8); a < n; a++) {
         const char *last = p->words.v[pick(p->words.n)], *first = p->words.v[pick(p->words.n)];
-        printf_(o, "        <Author ValidYN=\"Y\"><LastName>%s</LastName><ForeName>%s</ForeName>"
-                   "<Initials>%c</Initials></Author>\n", last, first, first[0]);
+        printf_(o,
+                "        <Author ValidYN=\"Y\"><LastName>%s</LastName><ForeName>%s</ForeName>"
+                "<Initials>%c</Initials></Author>\n",
+                last, first, first[0]);
     }
-    printf_(o, "      </AuthorList>\n      <Language>eng</Language>\n"
-               "      <PublicationTypeList><PublicationType UI=\"D016428\">Journal Article</PublicationType>"
-               "</PublicationTypeList>\n    </Article>\n"
-               "    <MedlineJournalInfo><Country>United States</Country><MedlineTA>J %.4s</MedlineTA>"
-               "<NlmUniqueID>%d</NlmUniqueID></MedlineJournalInfo>\n    <MeshHeadingList>\n",
+    printf_(o,
+            "      </AuthorList>\n      <Language>eng</Language>\n"
+            "      <PublicationTypeList><PublicationType UI=\"D016428\">Journal Article</PublicationType>"
+            "</PublicationTypeList>\n    </Article>\n"
+            "    <MedlineJournalInfo><Country>United States</Country><MedlineTA>J %.4s</MedlineTA>"
+            "<NlmUniqueID>%d</NlmUniqueID></MedlineJournalInfo>\n    <MeshHeadingList>\n",
             w1, 1000000 + (int)pick(9000000));
     for (size_t m = 0, n = 3 + pick(10); m < n; m++)
-        printf_(o, "      <MeshHeading><DescriptorName UI=\"D%06d\" MajorTopicYN=\"%c\">%s</DescriptorName></MeshHeading>\n",
+        printf_(o,
+                "      <MeshHeading><DescriptorName UI=\"D%06d\" "
+                "MajorTopicYN=\"%c\">%s</DescriptorName></MeshHeading>\n",
                 (int)pick(1000000), pick(4) ? 'N' : 'Y', p->words.v[pick(p->words.n)]);
-    printf_(o, "    </MeshHeadingList>\n  </MedlineCitation>\n  <PubmedData>\n    <History><PubMedPubDate "
-               "PubStatus=\"pubmed\"><Year>%d</Year><Month>%d</Month><Day>%d</Day></PubMedPubDate></History>\n"
-               "    <PublicationStatus>ppublish</PublicationStatus>\n    <ArticleIdList>\n"
-               "      <ArticleId IdType=\"pubmed\">%ld</ArticleId>\n"
-               "      <ArticleId IdType=\"doi\">10.%d/j.%lx</ArticleId>\n    </ArticleIdList>\n"
-               "  </PubmedData>\n</PubmedArticle>\n",
-            year, 1 + (int)pick(12), 1 + (int)pick(28), pmid, 1000 + (int)pick(9000), (unsigned long)rnd() & 0xffffff);
+    printf_(o,
+            "    </MeshHeadingList>\n  </MedlineCitation>\n  <PubmedData>\n    <History><PubMedPubDate "
+            "PubStatus=\"pubmed\"><Year>%d</Year><Month>%d</Month><Day>%d</Day></PubMedPubDate></History>\n"
+            "    <PublicationStatus>ppublish</PublicationStatus>\n    <ArticleIdList>\n"
+            "      <ArticleId IdType=\"pubmed\">%ld</ArticleId>\n"
+            "      <ArticleId IdType=\"doi\">10.%d/j.%lx</ArticleId>\n    </ArticleIdList>\n"
+            "  </PubmedData>\n</PubmedArticle>\n",
+            year, 1 + (int)pick(12), 1 + (int)pick(28), pmid, 1000 + (int)pick(9000),
+            (unsigned long)rnd() & 0xffffff);
 }
 
 /* Write articles until the compressed file reaches target bytes. */
@@ -262,7 +280,8 @@ static void generate(const char *path, double target, const char *corpus) {
     gzbuffer(gz, 1 << 20);
     outbuf o = {0};
     puts_(&o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!DOCTYPE PubmedArticleSet PUBLIC \"-//NLM//DTD "
-              "PubMedArticle, 1st January 2025//EN\" \"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd\">\n"
+              "PubMedArticle, 1st January 2025//EN\" "
+              "\"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd\">\n"
               "<PubmedArticleSet>\n");
     long pmid = 1;
     for (;; pmid++) {
@@ -273,8 +292,10 @@ static void generate(const char *path, double target, const char *corpus) {
             if ((double)gzoffset(gz) >= target) break;
         }
     }
-    printf_(&o, "<DeleteCitation>\n<PMID Version=\"1\">%ld</PMID>\n</DeleteCitation>\n</PubmedArticleSet>\n", pmid + 1);
-    if (gzwrite(gz, o.d, (unsigned)o.len) != (int)o.len || gzclose(gz) != Z_OK) die("write to %s failed", path);
+    printf_(&o, "<DeleteCitation>\n<PMID Version=\"1\">%ld</PMID>\n</DeleteCitation>\n</PubmedArticleSet>\n",
+            pmid + 1);
+    if (gzwrite(gz, o.d, (unsigned)o.len) != (int)o.len || gzclose(gz) != Z_OK)
+        die("write to %s failed", path);
     printf("generated %ld articles\n", pmid);
 }
 
@@ -299,14 +320,22 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
-        if (!strcmp(a, "--size-mb") && has) size_mb = atof(argv[++i]);
-        else if (!strcmp(a, "--gen") && has) gen = argv[++i];
-        else if (!strcmp(a, "--keep")) keep = true;
-        else if (!strcmp(a, "--input") && has) input = argv[++i];
-        else if (!strcmp(a, "--out") && has) out_path = argv[++i];
-        else if (!strcmp(a, "--corpus") && has) corpus = argv[++i];
-        else if (!strcmp(a, "--seed") && has) g_rng = strtoull(argv[++i], NULL, 10) * 0x9E3779B97F4A7C15ull | 1;
-        else usage();
+        if (!strcmp(a, "--size-mb") && has)
+            size_mb = atof(argv[++i]);
+        else if (!strcmp(a, "--gen") && has)
+            gen = argv[++i];
+        else if (!strcmp(a, "--keep"))
+            keep = true;
+        else if (!strcmp(a, "--input") && has)
+            input = argv[++i];
+        else if (!strcmp(a, "--out") && has)
+            out_path = argv[++i];
+        else if (!strcmp(a, "--corpus") && has)
+            corpus = argv[++i];
+        else if (!strcmp(a, "--seed") && has)
+            g_rng = strtoull(argv[++i], NULL, 10) * 0x9E3779B97F4A7C15ull | 1;
+        else
+            usage();
     }
     char corpus_buf[4096];
     if (!corpus) { /* the repository's sibling ../shared, found from this source file's path */
@@ -315,7 +344,8 @@ int main(int argc, char **argv) {
         if (slash) *slash = 0; /* bench/ */
         slash = strrchr(corpus_buf, '/');
         if (slash) *slash = 0; /* repository root */
-        strncat(corpus_buf, "/../shared/data/benchmarks/bc5cdr_pubtator", sizeof corpus_buf - strlen(corpus_buf) - 1);
+        strncat(corpus_buf, "/../shared/data/benchmarks/bc5cdr_pubtator",
+                sizeof corpus_buf - strlen(corpus_buf) - 1);
         corpus = corpus_buf;
     }
 
@@ -333,7 +363,8 @@ int main(int argc, char **argv) {
             _exit(0);
         }
         int status;
-        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) die("generation failed");
+        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+            die("generation failed");
         gen_s = now_s() - t0;
         struct rusage ru;
         getrusage(RUSAGE_CHILDREN, &ru);
@@ -346,13 +377,15 @@ int main(int argc, char **argv) {
     kz_error err;
     char msg[1024];
     kz_reader *r;
-    if (kz_reader_open_path(&r, input, KZ_FORMAT_PUBMED_XML, NULL, &err)) die("%s", kz_error_format(&err, msg, sizeof msg));
+    if (kz_reader_open_path(&r, input, KZ_FORMAT_PUBMED_XML, NULL, &err))
+        die("%s", kz_error_format(&err, msg, sizeof msg));
     sink s = {fopen(out_path, "wb"), 0xcbf29ce484222325ull, 0};
     if (!s.f) die("cannot open %s: %s", out_path, strerror(errno));
     FILE *f = fopencookie(&s, "w", (cookie_io_functions_t){.write = sink_write});
     setvbuf(f, NULL, _IOFBF, 1 << 20);
     kz_writer *w;
-    if (kz_writer_open_file(&w, f, out_path, KZ_FORMAT_KAZU_JSON, NULL, &err)) die("%s", kz_error_format(&err, msg, sizeof msg));
+    if (kz_writer_open_file(&w, f, out_path, KZ_FORMAT_KAZU_JSON, NULL, &err))
+        die("%s", kz_error_format(&err, msg, sizeof msg));
     double t0 = now_s();
     long docs = 0, errors = 0;
     for (;;) {
@@ -380,8 +413,10 @@ int main(int argc, char **argv) {
     if (gen_s > 0) printf("generate: %s in %.1f s (peak RSS %.1f MB)\n", gen, gen_s, gen_rss_mb);
     printf("input:    %s  %.1f MB compressed, %.1f MB uncompressed\n", input, (double)st.st_size / 1e6,
            uncompressed / 1e6);
-    printf("convert:  %ld docs, %ld errors in %.2f s: %.0f docs/s, %.1f MB/s compressed, %.1f MB/s uncompressed\n",
-           docs, errors, secs, (double)docs / secs, (double)st.st_size / 1e6 / secs, uncompressed / 1e6 / secs);
+    printf("convert:  %ld docs, %ld errors in %.2f s: %.0f docs/s, %.1f MB/s compressed, %.1f MB/s "
+           "uncompressed\n",
+           docs, errors, secs, (double)docs / secs, (double)st.st_size / 1e6 / secs,
+           uncompressed / 1e6 / secs);
     printf("output:   %s  %.1f MB kazu-json, fnv1a64 %016llx\n", out_path, (double)s.bytes / 1e6,
            (unsigned long long)s.hash);
     printf("peak RSS: %.1f MB (conversion process; goal < 100 MB)\n", rss_mb);

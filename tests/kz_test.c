@@ -4,7 +4,10 @@
 #include <unistd.h>
 #include "kz_test.h"
 
-typedef struct { const char *name; kz_test_fn fn; } entry;
+typedef struct {
+    const char *name;
+    kz_test_fn fn;
+} entry;
 static entry g_tests[1024];
 static int g_n;
 int kz_test_current_failed;
@@ -33,7 +36,11 @@ char *kz_test_read_file(const char *path, size_t *len) {
         n += got;
         if (n == cap) {
             char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) { free(buf); buf = NULL; break; }
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
             buf = nb;
             cap *= 2;
         }

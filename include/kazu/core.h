@@ -17,28 +17,28 @@ extern "C" {
 #define KZ_API
 #endif
 
-#define KZ_VERSION_MAJOR 0
-#define KZ_VERSION_MINOR 1
-#define KZ_VERSION_PATCH 0
+#define KZ_VERSION_MAJOR  0
+#define KZ_VERSION_MINOR  1
+#define KZ_VERSION_PATCH  0
 #define KZ_VERSION_STRING "0.1.0"
 
 /* ---- errors -------------------------------------------------------------
  * Fallible functions return int: 0 ok, negative KZ_E* on failure. Values are
  * stable; never renumber. X(name, value, message). */
-#define KZ_ERROR_TABLE(X)                                                  \
-    X(KZ_OK, 0, "ok")                                                      \
-    X(KZ_ENOMEM, -1, "out of memory")                                      \
-    X(KZ_EINVAL, -2, "invalid argument")                                   \
-    X(KZ_EIO, -3, "input/output error")                                    \
-    X(KZ_EPARSE, -4, "malformed input")                                    \
-    X(KZ_EUTF8, -5, "invalid UTF-8")                                       \
-    X(KZ_ERANGE, -6, "value out of range")                                 \
-    X(KZ_ELIMIT, -7, "size limit exceeded")                                \
-    X(KZ_EFORMAT, -8, "unknown or unsupported format")                     \
-    X(KZ_ENOTFOUND, -9, "not found")                                       \
-    X(KZ_ECONFIG, -10, "invalid configuration")                            \
-    X(KZ_ECANCELLED, -11, "cancelled")                                     \
-    X(KZ_ESTEP, -12, "pipeline step failed")                               \
+#define KZ_ERROR_TABLE(X)                                                                                    \
+    X(KZ_OK, 0, "ok")                                                                                        \
+    X(KZ_ENOMEM, -1, "out of memory")                                                                        \
+    X(KZ_EINVAL, -2, "invalid argument")                                                                     \
+    X(KZ_EIO, -3, "input/output error")                                                                      \
+    X(KZ_EPARSE, -4, "malformed input")                                                                      \
+    X(KZ_EUTF8, -5, "invalid UTF-8")                                                                         \
+    X(KZ_ERANGE, -6, "value out of range")                                                                   \
+    X(KZ_ELIMIT, -7, "size limit exceeded")                                                                  \
+    X(KZ_EFORMAT, -8, "unknown or unsupported format")                                                       \
+    X(KZ_ENOTFOUND, -9, "not found")                                                                         \
+    X(KZ_ECONFIG, -10, "invalid configuration")                                                              \
+    X(KZ_ECANCELLED, -11, "cancelled")                                                                       \
+    X(KZ_ESTEP, -12, "pipeline step failed")                                                                 \
     X(KZ_ESTATE, -13, "invalid state")
 
 enum {
@@ -54,13 +54,13 @@ KZ_API const char *kz_strerror(int code);
  * producer; consumers print it with kz_error_format. The struct is plain
  * data owned by the caller (usually on the stack). */
 typedef struct kz_error {
-    int code;          /* KZ_E*; 0 when no error was recorded */
-    char msg[512];     /* human-readable reason, NUL-terminated */
-    char path[256];    /* file or stream name ("-" for stdin), may be empty */
-    int64_t line;      /* 1-based line, 0 when unknown */
-    int64_t column;    /* 1-based byte column in line, 0 when unknown */
-    int64_t offset;    /* 0-based byte offset in the stream, -1 when unknown */
-    char doc_id[128];  /* id of the document concerned, may be empty */
+    int code;         /* KZ_E*; 0 when no error was recorded */
+    char msg[512];    /* human-readable reason, NUL-terminated */
+    char path[256];   /* file or stream name ("-" for stdin), may be empty */
+    int64_t line;     /* 1-based line, 0 when unknown */
+    int64_t column;   /* 1-based byte column in line, 0 when unknown */
+    int64_t offset;   /* 0-based byte offset in the stream, -1 when unknown */
+    char doc_id[128]; /* id of the document concerned, may be empty */
 } kz_error;
 
 /* Reset to "no error" (code 0, empty strings, unknown positions). NULL ok. */
@@ -68,8 +68,7 @@ KZ_API void kz_error_clear(kz_error *err);
 /* Record an error; printf-style message. Keeps existing path/line fields.
  * Returns code so callers can `return kz_error_set(err, KZ_EPARSE, ...)`.
  * err may be NULL (then only code is returned). */
-KZ_API int kz_error_set(kz_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+KZ_API int kz_error_set(kz_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Format as "path:line:col: (doc ID) reason [strerror]" into buf (always NUL-terminated). */
 KZ_API const char *kz_error_format(const kz_error *err, char *buf, size_t cap);
 
@@ -84,7 +83,9 @@ typedef struct kz_str {
 #define KZ_STR_NULL ((kz_str){NULL, 0})
 static inline kz_str kz_str_c(const char *s) {
     kz_str r = {s, 0};
-    if (s) { while (s[r.len]) r.len++; }
+    if (s) {
+        while (s[r.len]) r.len++;
+    }
     return r;
 }
 static inline bool kz_str_is_null(kz_str s) { return s.ptr == NULL; }
@@ -125,8 +126,7 @@ typedef void (*kz_log_fn)(kz_log_level level, const char *msg, void *user);
 /* Install a process-wide sink (NULL restores the discarding default).
  * Call before starting threads; the sink itself must be thread-safe. */
 KZ_API void kz_log_set_sink(kz_log_fn fn, void *user, kz_log_level min_level);
-KZ_API void kz_log(kz_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+KZ_API void kz_log(kz_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Cancellation callback for long calls: return true to abort (KZ_ECANCELLED). */
 typedef bool (*kz_cancel_fn)(void *user);

@@ -140,17 +140,17 @@ typedef struct kz_mapping {
 
 /* ---- entities, sections, documents --------------------------------------- */
 typedef struct kz_entity {
-    kz_str match;        /* surface text (pieces joined for non-contiguous) */
+    kz_str match; /* surface text (pieces joined for non-contiguous) */
     kz_str entity_class;
-    kz_span *spans;      /* sorted by (start,end), unique, >= 1 */
+    kz_span *spans; /* sorted by (start,end), unique, >= 1 */
     uint32_t n_spans;
-    kz_str namespace_;   /* the step that produced it */
+    kz_str namespace_;      /* the step that produced it */
     int mention_confidence; /* kz_mention_confidence */
     kz_mapping *mappings;
     uint32_t n_mappings, cap_mappings;
     kz_meta metadata;
-    int64_t start, end;  /* min span start, max span end (bytes) */
-    kz_str match_norm;   /* normalised match; NULL ptr = not computed yet */
+    int64_t start, end; /* min span start, max span end (bytes) */
+    kz_str match_norm;  /* normalised match; NULL ptr = not computed yet */
     kz_candidate_metrics *candidates;
     uint32_t n_candidates, cap_candidates;
 } kz_entity;
@@ -191,15 +191,15 @@ KZ_API int kz_doc_add_section(kz_doc *doc, const char *name, size_t name_len, co
 
 /* Set sentence spans once (Kazu's set-once property): KZ_ESTATE if already
  * set, KZ_ERANGE if a span is out of the text or not on a char boundary. */
-KZ_API int kz_section_set_sentence_spans(kz_doc *doc, kz_section *sec, const kz_span *spans,
-                                         size_t n, kz_error *err);
+KZ_API int kz_section_set_sentence_spans(kz_doc *doc, kz_section *sec, const kz_span *spans, size_t n,
+                                         kz_error *err);
 
 /* Parameters to create an entity. */
 typedef struct kz_entity_init {
-    const kz_span *spans;   /* >= 1 byte spans into sec->text */
+    const kz_span *spans; /* >= 1 byte spans into sec->text */
     size_t n_spans;
-    kz_str match;           /* NULL ptr: pieces of the text joined by join_str */
-    const char *join_str;   /* NULL = "" (Kazu's from_spans default) */
+    kz_str match;         /* NULL ptr: pieces of the text joined by join_str */
+    const char *join_str; /* NULL = "" (Kazu's from_spans default) */
     kz_str entity_class;
     kz_str namespace_;
     int mention_confidence; /* 0 is IGNORE; use KZ_MENTION_HIGHLY_LIKELY for Kazu's default */
@@ -209,11 +209,11 @@ typedef struct kz_entity_init {
 /* Add an entity to a section. Spans are validated (0 <= start < end <=
  * text.len, on UTF-8 boundaries; else KZ_ERANGE), sorted and deduplicated;
  * strings are copied. *out (may be NULL) valid until kz_doc_free. */
-KZ_API int kz_section_add_entity(kz_doc *doc, kz_section *sec, const kz_entity_init *init,
-                                 kz_entity **out, kz_error *err);
+KZ_API int kz_section_add_entity(kz_doc *doc, kz_section *sec, const kz_entity_init *init, kz_entity **out,
+                                 kz_error *err);
 /* Remove entities for which keep() returns false, preserving order. */
-KZ_API void kz_section_filter_entities(kz_section *sec,
-                                       bool (*keep)(const kz_entity *e, void *user), void *user);
+KZ_API void kz_section_filter_entities(kz_section *sec, bool (*keep)(const kz_entity *e, void *user),
+                                       void *user);
 
 /* Copy a mapping (all strings and metadata) into the doc arena and append it. */
 KZ_API int kz_entity_add_mapping(kz_doc *doc, kz_entity *ent, const kz_mapping *m);

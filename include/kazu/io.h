@@ -13,16 +13,16 @@ extern "C" {
 
 typedef enum kz_format {
     KZ_FORMAT_UNKNOWN = 0,
-    KZ_FORMAT_TEXT = 1,          /* read: one doc per file (or per line, see params) */
-    KZ_FORMAT_JSONL = 2,         /* read: {"id","text"} | {"id","sections":{name:text}}; write = kazu-json */
-    KZ_FORMAT_KAZU_JSON = 3,     /* Kazu Document JSON; one document per line when streaming */
+    KZ_FORMAT_TEXT = 1,      /* read: one doc per file (or per line, see params) */
+    KZ_FORMAT_JSONL = 2,     /* read: {"id","text"} | {"id","sections":{name:text}}; write = kazu-json */
+    KZ_FORMAT_KAZU_JSON = 3, /* Kazu Document JSON; one document per line when streaming */
     KZ_FORMAT_PUBTATOR = 4,
     KZ_FORMAT_BIOC_XML = 5,
     KZ_FORMAT_BIOC_JSON = 6,
-    KZ_FORMAT_PUBMED_XML = 7,    /* read only: PubMed/MEDLINE citation XML, .gz ok */
-    KZ_FORMAT_BRAT = 8,          /* write: <dir>/<id>.txt + .ann */
-    KZ_FORMAT_CONLL = 9,         /* write: token + one BIO column per class */
-    KZ_FORMAT_LABEL_STUDIO = 10  /* write: JSON array of Label Studio tasks */
+    KZ_FORMAT_PUBMED_XML = 7,   /* read only: PubMed/MEDLINE citation XML, .gz ok */
+    KZ_FORMAT_BRAT = 8,         /* write: <dir>/<id>.txt + .ann */
+    KZ_FORMAT_CONLL = 9,        /* write: token + one BIO column per class */
+    KZ_FORMAT_LABEL_STUDIO = 10 /* write: JSON array of Label Studio tasks */
 } kz_format;
 
 /* Names as used by the CLI: "text", "jsonl", "kazu-json", "pubtator",
@@ -37,9 +37,9 @@ KZ_API kz_format kz_format_guess(const char *path, const void *head, size_t head
 
 /* ---- readers ------------------------------------------------------------- */
 typedef struct kz_reader_params {
-    size_t max_record_bytes;    /* cap on one record/document; 0 = 64 MiB */
-    bool text_one_per_line;     /* KZ_FORMAT_TEXT: each non-empty line is a document */
-    const char *section_name;   /* section name for text/jsonl "text"; NULL = "na" */
+    size_t max_record_bytes;  /* cap on one record/document; 0 = 64 MiB */
+    bool text_one_per_line;   /* KZ_FORMAT_TEXT: each non-empty line is a document */
+    const char *section_name; /* section name for text/jsonl "text"; NULL = "na" */
 } kz_reader_params;
 KZ_API kz_reader_params kz_reader_default_params(void);
 
@@ -51,8 +51,8 @@ KZ_API int kz_reader_open_path(kz_reader **out, const char *path, kz_format fmt,
                                const kz_reader_params *params, kz_error *err);
 /* Read from memory (borrowed: data must stay valid until kz_reader_close);
  * name is used in error messages (may be NULL). gzip detected too. */
-KZ_API int kz_reader_open_mem(kz_reader **out, const void *data, size_t len, const char *name,
-                              kz_format fmt, const kz_reader_params *params, kz_error *err);
+KZ_API int kz_reader_open_mem(kz_reader **out, const void *data, size_t len, const char *name, kz_format fmt,
+                              const kz_reader_params *params, kz_error *err);
 /* Next document.
  *   1: *out is a new document owned by the caller (kz_doc_free);
  *   0: end of input;
@@ -72,8 +72,8 @@ KZ_API void kz_reader_close(kz_reader *r);
 
 /* ---- writers ------------------------------------------------------------- */
 typedef struct kz_writer_params {
-    bool omit_linking_candidates; /* drop "linking_candidates" (Kazu writes them all) */
-    bool ascii_only;              /* \uXXXX-escape non-ASCII as Python's json.dumps; default true */
+    bool omit_linking_candidates;     /* drop "linking_candidates" (Kazu writes them all) */
+    bool ascii_only;                  /* \uXXXX-escape non-ASCII as Python's json.dumps; default true */
     const char *const *conll_classes; /* CoNLL columns; NULL = default 8 classes */
     size_t n_conll_classes;
 } kz_writer_params;

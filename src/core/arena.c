@@ -9,7 +9,7 @@ typedef struct kz_chunk {
 } kz_chunk;
 
 struct kz_arena {
-    kz_chunk *head;  /* current chunk (most recent) */
+    kz_chunk *head; /* current chunk (most recent) */
     size_t chunk_size;
     size_t total;
 };

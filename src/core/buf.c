@@ -67,7 +67,9 @@ void kz__random_hex_id(char out[33]) {
         /* Fall back to time + address entropy; ids need uniqueness, not secrecy. */
         uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out ^ ((uint64_t)getpid() << 32);
         for (int i = 0; i < 16; i++) {
-            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
             raw[i] = (unsigned char)x;
         }
     }

@@ -6,7 +6,7 @@
 
 const char *kz_strerror(int code) {
     switch (code) {
-#define KZ__CASE(name, value, msg) \
+#define KZ__CASE(name, value, msg)                                                                           \
     case value: return msg;
         KZ_ERROR_TABLE(KZ__CASE)
 #undef KZ__CASE
@@ -35,12 +35,12 @@ const char *kz_error_format(const kz_error *err, char *buf, size_t cap) {
     buf[0] = 0;
     if (!err) return buf;
     size_t n = 0;
-#define KZ__PUT(...)                                                  \
-    do {                                                              \
-        if (n < cap) {                                                \
-            int w_ = snprintf(buf + n, cap - n, __VA_ARGS__);         \
-            if (w_ > 0) n += (size_t)w_;                              \
-        }                                                             \
+#define KZ__PUT(...)                                                                                         \
+    do {                                                                                                     \
+        if (n < cap) {                                                                                       \
+            int w_ = snprintf(buf + n, cap - n, __VA_ARGS__);                                                \
+            if (w_ > 0) n += (size_t)w_;                                                                     \
+        }                                                                                                    \
     } while (0)
     if (err->path[0]) {
         KZ__PUT("%s", err->path);

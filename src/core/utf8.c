@@ -7,20 +7,44 @@ int32_t kz_utf8_decode(const char *s, size_t len, size_t *i) {
     size_t k = *i;
     if (k >= len) return -1;
     unsigned c = p[k];
-    if (c < 0x80) { *i = k + 1; return (int32_t)c; }
+    if (c < 0x80) {
+        *i = k + 1;
+        return (int32_t)c;
+    }
     int n;
     uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; min = 0x10000; }
-    else { *i = k + 1; return -1; }
-    if (len - k - 1 < (size_t)n) { *i = k + 1; return -1; }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else {
+        *i = k + 1;
+        return -1;
+    }
+    if (len - k - 1 < (size_t)n) {
+        *i = k + 1;
+        return -1;
+    }
     for (int j = 1; j <= n; j++) {
         unsigned d = p[k + (size_t)j];
-        if ((d & 0xC0) != 0x80) { *i = k + 1; return -1; }
+        if ((d & 0xC0) != 0x80) {
+            *i = k + 1;
+            return -1;
+        }
         cp = (cp << 6) | (d & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { *i = k + 1; return -1; }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        *i = k + 1;
+        return -1;
+    }
     *i = k + 1 + (size_t)n;
     return (int32_t)cp;
 }
@@ -37,7 +61,10 @@ bool kz_utf8_valid(const char *s, size_t len, size_t *bad_offset) {
             i += 8;
         }
         if (i >= len) break;
-        if (p[i] < 0x80) { i++; continue; }
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
         size_t at = i;
         if (kz_utf8_decode(s, len, &i) < 0) {
             if (bad_offset) *bad_offset = at;
@@ -55,7 +82,10 @@ size_t kz_utf8_count(const char *s, size_t len) {
 }
 
 size_t kz_utf8_encode(uint32_t cp, char *out) {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
     if (cp < 0x800) {
         out[0] = (char)(0xC0 | (cp >> 6));
         out[1] = (char)(0x80 | (cp & 0x3F));
@@ -92,7 +122,7 @@ struct kz_offset_map {
     int64_t ncp;
     int64_t *byte_at; /* byte offset of code point k*STEP, k = 0..nck-1 */
     int64_t nck;
-    bool ascii;       /* all ASCII: identity mapping */
+    bool ascii; /* all ASCII: identity mapping */
 };
 
 kz_offset_map *kz_offset_map_new(kz_arena *a, const char *s, size_t len) {
@@ -125,7 +155,10 @@ int64_t kz_offset_map_to_cp(const kz_offset_map *m, int64_t byte_off) {
     int64_t lo = 0, hi = m->nck - 1;
     while (lo < hi) {
         int64_t mid = (lo + hi + 1) / 2;
-        if (m->byte_at[mid] <= byte_off) lo = mid; else hi = mid - 1;
+        if (m->byte_at[mid] <= byte_off)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     int64_t cp = lo * KZ_OM_STEP;
     for (int64_t i = m->byte_at[lo]; i < byte_off; i++) cp += (m->s[i] & 0xC0) != 0x80;

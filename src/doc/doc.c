@@ -10,10 +10,9 @@
 /* ---- enums ---------------------------------------------------------------- */
 static const char *const k_smc[] = {NULL, "HIGHLY_LIKELY", "PROBABLE", "POSSIBLE"};
 static const char *const k_dc[] = {NULL, "HIGHLY_LIKELY", "PROBABLE", "POSSIBLE", "AMBIGUOUS"};
-static const char *const k_agg[] = {"NO_STRATEGY",           "RESOLVED_BY_SIMILARITY",
-                                    "SYNONYM_IS_AMBIGUOUS",  "CUSTOM",
-                                    "UNAMBIGUOUS",           "MERGED_AS_NON_SYMBOLIC",
-                                    "MODIFIED_BY_CURATION",  "RESOLVED_BY_XREF"};
+static const char *const k_agg[] = {
+    "NO_STRATEGY", "RESOLVED_BY_SIMILARITY", "SYNONYM_IS_AMBIGUOUS", "CUSTOM",
+    "UNAMBIGUOUS", "MERGED_AS_NON_SYMBOLIC", "MODIFIED_BY_CURATION", "RESOLVED_BY_XREF"};
 
 const char *kz_mention_confidence_name(int v) {
     switch (v) {
@@ -30,14 +29,20 @@ const char *kz_aggregation_name(int v) { return v >= 0 && v <= 7 ? k_agg[v] : NU
 
 static int parse_in(kz_str name, const char *const *names, int lo, int hi, int *out) {
     for (int i = lo; i <= hi; i++)
-        if (names[i] && kz_str_eq_c(name, names[i])) { *out = i; return 0; }
+        if (names[i] && kz_str_eq_c(name, names[i])) {
+            *out = i;
+            return 0;
+        }
     return KZ_EPARSE;
 }
 int kz_mention_confidence_parse(kz_str name, int *out) {
     static const int vals[] = {KZ_MENTION_HIGHLY_LIKELY, KZ_MENTION_PROBABLE, KZ_MENTION_POSSIBLE,
                                KZ_MENTION_IGNORE};
     for (int i = 0; i < 4; i++)
-        if (kz_str_eq_c(name, kz_mention_confidence_name(vals[i]))) { *out = vals[i]; return 0; }
+        if (kz_str_eq_c(name, kz_mention_confidence_name(vals[i]))) {
+            *out = vals[i];
+            return 0;
+        }
     return KZ_EPARSE;
 }
 int kz_string_match_confidence_parse(kz_str name, int *out) { return parse_in(name, k_smc, 1, 3, out); }
@@ -62,12 +67,22 @@ kz_doc *kz_doc_new(const char *id, size_t id_len) {
     kz_arena *a = kz_arena_new(0);
     if (!a) return NULL;
     kz_doc *d = kz_arena_calloc(a, 1, sizeof *d);
-    if (!d) { kz_arena_free(a); return NULL; }
+    if (!d) {
+        kz_arena_free(a);
+        return NULL;
+    }
     d->arena = a;
     char hex[33];
-    if (!id) { kz__random_hex_id(hex); id = hex; id_len = 32; }
+    if (!id) {
+        kz__random_hex_id(hex);
+        id = hex;
+        id_len = 32;
+    }
     d->idx = kz_arena_strdup(a, id, id_len);
-    if (!d->idx.ptr) { kz_arena_free(a); return NULL; }
+    if (!d->idx.ptr) {
+        kz_arena_free(a);
+        return NULL;
+    }
     return d;
 }
 
@@ -88,9 +103,10 @@ size_t kz_doc_n_entities(const kz_doc *doc) {
     return n;
 }
 
-int kz_doc_add_section(kz_doc *doc, const char *name, size_t name_len, const char *text,
-                       size_t text_len, kz_section **out, kz_error *err) {
-    if (!doc || (!text && text_len) || (!name && name_len)) return kz_error_set(err, KZ_EINVAL, "bad section arguments");
+int kz_doc_add_section(kz_doc *doc, const char *name, size_t name_len, const char *text, size_t text_len,
+                       kz_section **out, kz_error *err) {
+    if (!doc || (!text && text_len) || (!name && name_len))
+        return kz_error_set(err, KZ_EINVAL, "bad section arguments");
     size_t bad;
     if (!kz_utf8_valid(text ? text : "", text_len, &bad)) {
         if (err) err->offset = (int64_t)bad;
@@ -116,8 +132,8 @@ static int check_span(const kz_section *sec, kz_span sp, kz_error *err) {
                             (long long)sp.start, (long long)sp.end, sec->text.len);
     if (!kz_utf8_is_boundary(sec->text.ptr, sec->text.len, (size_t)sp.start) ||
         !kz_utf8_is_boundary(sec->text.ptr, sec->text.len, (size_t)sp.end))
-        return kz_error_set(err, KZ_ERANGE, "span [%lld,%lld) splits a UTF-8 character",
-                            (long long)sp.start, (long long)sp.end);
+        return kz_error_set(err, KZ_ERANGE, "span [%lld,%lld) splits a UTF-8 character", (long long)sp.start,
+                            (long long)sp.end);
     return 0;
 }
 
@@ -169,7 +185,8 @@ int kz_section_add_entity(kz_doc *doc, kz_section *sec, const kz_entity_init *in
     e->n_spans = n;
     e->start = sp[0].start;
     e->end = sp[0].end;
-    for (uint32_t i = 1; i < n; i++) if (sp[i].end > e->end) e->end = sp[i].end;
+    for (uint32_t i = 1; i < n; i++)
+        if (sp[i].end > e->end) e->end = sp[i].end;
     if (in->match.ptr) {
         e->match = kz_arena_strdup(a, in->match.ptr, in->match.len);
     } else {
@@ -181,7 +198,10 @@ int kz_section_add_entity(kz_doc *doc, kz_section *sec, const kz_entity_init *in
         if (!m) return kz_error_set(err, KZ_ENOMEM, "out of memory");
         size_t k = 0;
         for (uint32_t i = 0; i < n; i++) {
-            if (i) { memcpy(m + k, js, jl); k += jl; }
+            if (i) {
+                memcpy(m + k, js, jl);
+                k += jl;
+            }
             memcpy(m + k, sec->text.ptr + sp[i].start, (size_t)(sp[i].end - sp[i].start));
             k += (size_t)(sp[i].end - sp[i].start);
         }
@@ -191,8 +211,8 @@ int kz_section_add_entity(kz_doc *doc, kz_section *sec, const kz_entity_init *in
     e->entity_class = kz_arena_strdup(a, in->entity_class.ptr, in->entity_class.len);
     e->namespace_ = in->namespace_.ptr ? kz_arena_strdup(a, in->namespace_.ptr, in->namespace_.len)
                                        : kz_arena_strdup(a, "", 0);
-    e->match_norm = in->match_norm.ptr ? kz_arena_strdup(a, in->match_norm.ptr, in->match_norm.len)
-                                       : KZ_STR_NULL;
+    e->match_norm =
+        in->match_norm.ptr ? kz_arena_strdup(a, in->match_norm.ptr, in->match_norm.len) : KZ_STR_NULL;
     e->mention_confidence = in->mention_confidence;
     if (!e->match.ptr || !e->entity_class.ptr || !e->namespace_.ptr ||
         (in->match_norm.ptr && !e->match_norm.ptr))
@@ -213,7 +233,9 @@ void kz_section_filter_entities(kz_section *sec, bool (*keep)(const kz_entity *,
 }
 
 /* ---- metadata ------------------------------------------------------------------ */
-static kz_str dup_str(kz_arena *a, kz_str s) { return s.ptr ? kz_arena_strdup(a, s.ptr, s.len) : KZ_STR_NULL; }
+static kz_str dup_str(kz_arena *a, kz_str s) {
+    return s.ptr ? kz_arena_strdup(a, s.ptr, s.len) : KZ_STR_NULL;
+}
 
 /* Remove insignificant whitespace from valid JSON text. */
 static kz_str compact_json(kz_arena *a, kz_str in) {
@@ -224,9 +246,12 @@ static kz_str compact_json(kz_arena *a, kz_str in) {
     for (size_t i = 0; i < in.len; i++) {
         char c = in.ptr[i];
         if (str) {
-            if (esc) esc = false;
-            else if (c == '\\') esc = true;
-            else if (c == '"') str = false;
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                str = false;
             o[k++] = c;
         } else if (c == '"') {
             str = true;
@@ -241,7 +266,10 @@ static kz_str compact_json(kz_arena *a, kz_str in) {
 
 static int meta_put(kz_arena *a, kz_meta *m, kz_str key, kz_str value) {
     for (uint32_t i = 0; i < m->n; i++)
-        if (kz_str_eq(m->items[i].key, key)) { m->items[i].value = value; return 0; }
+        if (kz_str_eq(m->items[i].key, key)) {
+            m->items[i].value = value;
+            return 0;
+        }
     kz_meta_entry *arr = grow(a, m->items, m->n, &m->cap, sizeof *arr);
     if (!arr) return KZ_ENOMEM;
     m->items = arr;
@@ -277,13 +305,20 @@ int kz_meta_set_string(kz_doc *doc, kz_meta *m, kz_str key, kz_str value) {
     int rc = kz__buf_putc(&b, '"');
     for (size_t i = 0; !rc && i < value.len; i++) {
         unsigned char c = (unsigned char)value.ptr[i];
-        if (c == '"') rc = kz__buf_puts(&b, "\\\"");
-        else if (c == '\\') rc = kz__buf_puts(&b, "\\\\");
-        else if (c == '\n') rc = kz__buf_puts(&b, "\\n");
-        else if (c == '\r') rc = kz__buf_puts(&b, "\\r");
-        else if (c == '\t') rc = kz__buf_puts(&b, "\\t");
-        else if (c < 0x20) rc = kz__buf_printf(&b, "\\u%04x", c);
-        else rc = kz__buf_putc(&b, (char)c);
+        if (c == '"')
+            rc = kz__buf_puts(&b, "\\\"");
+        else if (c == '\\')
+            rc = kz__buf_puts(&b, "\\\\");
+        else if (c == '\n')
+            rc = kz__buf_puts(&b, "\\n");
+        else if (c == '\r')
+            rc = kz__buf_puts(&b, "\\r");
+        else if (c == '\t')
+            rc = kz__buf_puts(&b, "\\t");
+        else if (c < 0x20)
+            rc = kz__buf_printf(&b, "\\u%04x", c);
+        else
+            rc = kz__buf_putc(&b, (char)c);
     }
     if (!rc) rc = kz__buf_putc(&b, '"');
     if (!rc) {
@@ -347,7 +382,8 @@ int kz_doc_set_failure(kz_doc *doc, const char *step, const char *message) {
         /* Messages may carry bytes from bad input: keep the metadata valid UTF-8. */
         size_t bad;
         while (!kz_utf8_valid(b.data, b.len, &bad)) b.data[bad] = '?';
-        rc = kz_meta_set_string(doc, &doc->metadata, kz_str_c(KZ_PROCESSING_EXCEPTION), (kz_str){b.data, b.len});
+        rc = kz_meta_set_string(doc, &doc->metadata, kz_str_c(KZ_PROCESSING_EXCEPTION),
+                                (kz_str){b.data, b.len});
     }
     kz__buf_free(&b);
     return rc;
@@ -382,7 +418,8 @@ int kz_entity_add_mapping(kz_doc *doc, kz_entity *ent, const kz_mapping *m) {
 
 static bool strs_eq(const kz_str *a, uint32_t na, const kz_str *b, uint32_t nb) {
     if (na != nb) return false;
-    for (uint32_t i = 0; i < na; i++) if (!kz_str_eq(a[i], b[i])) return false;
+    for (uint32_t i = 0; i < na; i++)
+        if (!kz_str_eq(a[i], b[i])) return false;
     return true;
 }
 
@@ -420,7 +457,8 @@ int kz_entity_add_candidate(kz_doc *doc, kz_entity *ent, const kz_candidate *c, 
         t->present |= m->present & (KZ_METRIC_SEARCH | KZ_METRIC_EMBED | KZ_METRIC_BOOL | KZ_METRIC_EXACT);
         return 0;
     }
-    kz_candidate_metrics *arr = grow(doc->arena, ent->candidates, ent->n_candidates, &ent->cap_candidates, sizeof *arr);
+    kz_candidate_metrics *arr =
+        grow(doc->arena, ent->candidates, ent->n_candidates, &ent->cap_candidates, sizeof *arr);
     if (!arr) return KZ_ENOMEM;
     ent->candidates = arr;
     arr[ent->n_candidates].candidate = c;
@@ -481,7 +519,8 @@ bool kz_span_partially_overlaps(kz_span a, kz_span o) {
 bool kz_entity_completely_overlapped(const kz_entity *a, const kz_entity *by) {
     for (uint32_t i = 0; i < a->n_spans; i++) {
         bool hit = false;
-        for (uint32_t j = 0; j < by->n_spans && !hit; j++) hit = kz_span_completely_overlapped(a->spans[i], by->spans[j]);
+        for (uint32_t j = 0; j < by->n_spans && !hit; j++)
+            hit = kz_span_completely_overlapped(a->spans[i], by->spans[j]);
         if (!hit) return false;
     }
     return true;

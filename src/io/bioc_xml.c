@@ -36,12 +36,12 @@ typedef struct bc_loc {
 } bc_loc;
 
 typedef struct bc_ann {
-    kz_str id;       /* ptr NULL = no id attribute */
-    int line;        /* where it starts, for warnings */
+    kz_str id; /* ptr NULL = no id attribute */
+    int line;  /* where it starts, for warnings */
     bc_infon *infons, *infons_last;
     bc_loc *locs, *locs_last;
     uint32_t n_locs;
-    kz_str text;     /* ptr NULL = no <text> */
+    kz_str text; /* ptr NULL = no <text> */
     struct bc_ann *next;
 } bc_ann;
 
@@ -53,8 +53,8 @@ typedef struct bc_sent {
 
 typedef struct bc_passage {
     bc_infon *infons, *infons_last;
-    int64_t off;   /* -1 = no <offset>: follows the previous passage */
-    kz_str text;   /* ptr NULL = no <text> */
+    int64_t off; /* -1 = no <offset>: follows the previous passage */
+    kz_str text; /* ptr NULL = no <text> */
     bc_sent *sents, *sents_last;
     uint32_t n_sents;
     bc_ann *anns, *anns_last;
@@ -63,20 +63,20 @@ typedef struct bc_passage {
 typedef struct bc_state {
     kz_xml x; /* first: the SAX ctx */
     int depth;
-    int skip_depth;      /* > 0: ignore everything until this element closes */
+    int skip_depth; /* > 0: ignore everything until this element closes */
     uint8_t kind[BC_MAX_DEPTH + 1];
-    int doc_depth;       /* depth of the open <document>; 0 = none */
-    kz_doc *doc;         /* NULL while a failed document is skipped */
-    kz_arena *scratch;   /* passage/annotation buffers, reset per document */
+    int doc_depth;     /* depth of the open <document>; 0 = none */
+    kz_doc *doc;       /* NULL while a failed document is skipped */
+    kz_arena *scratch; /* passage/annotation buffers, reset per document */
     size_t rec_bytes;
     uint32_t n_passages;
-    int64_t next_off;    /* where a passage without <offset> starts */
+    int64_t next_off; /* where a passage without <offset> starts */
     bc_passage p;
     bc_sent *sent;
     bc_ann *ann;
     int cap_depth, cap_leaf, cap_parent; /* leaf capture in progress */
-    kz_buf cap, key;     /* captured text; infon key */
-    kz_buf tmp;          /* sentence-joined passage text; JSON assembly */
+    kz_buf cap, key;                     /* captured text; infon key */
+    kz_buf tmp;                          /* sentence-joined passage text; JSON assembly */
     /* JSON members/items for the document's "infons", "relations" and "reader_warnings" */
     kz_buf infons, rels, warn, rel_infons, rel_nodes;
     kz_str rel_id;
@@ -186,14 +186,17 @@ static void add_location(bc_state *s, int nb_attributes, const xmlChar **attrs) 
     if (!l) return;
     l->off = kz__xml_parse_uint(kz__xml_attr(nb_attributes, attrs, "offset"));
     l->len = kz__xml_parse_uint(kz__xml_attr(nb_attributes, attrs, "length"));
-    if (s->ann->locs_last) s->ann->locs_last->next = l;
-    else s->ann->locs = l;
+    if (s->ann->locs_last)
+        s->ann->locs_last->next = l;
+    else
+        s->ann->locs = l;
     s->ann->locs_last = l;
     s->ann->n_locs++;
 }
 
 static void add_node(bc_state *s, int nb_attributes, const xmlChar **attrs) {
-    kz_str refid = attr_dup(s, nb_attributes, attrs, "refid"), role = attr_dup(s, nb_attributes, attrs, "role");
+    kz_str refid = attr_dup(s, nb_attributes, attrs, "refid"),
+           role = attr_dup(s, nb_attributes, attrs, "role");
     if (!s->doc) return;
     kz_buf *b = &s->rel_nodes;
     int rc = kz__buf_puts(b, b->len ? ", {" : "{");
@@ -239,9 +242,11 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     bool infon = strcmp(n, "infon") == 0, text = strcmp(n, "text") == 0, offset = strcmp(n, "offset") == 0;
     switch (parent) {
     case K_NONE:
-        if (s->depth == 1 && strcmp(n, "collection") == 0) kind = K_COLLECTION;
+        if (s->depth == 1 && strcmp(n, "collection") == 0)
+            kind = K_COLLECTION;
         else if (s->depth == 1)
-            kz__xml_emit_error(&s->x, KZ_EFORMAT, KZ_STR_NULL, "root element <%.80s> is not a BioC <collection>", n);
+            kz__xml_emit_error(&s->x, KZ_EFORMAT, KZ_STR_NULL,
+                               "root element <%.80s> is not a BioC <collection>", n);
         break;
     case K_COLLECTION: /* source, date, key and collection infons are not kept */
         if (strcmp(n, "document") == 0) {
@@ -250,8 +255,10 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         }
         break;
     case K_DOCUMENT:
-        if (strcmp(n, "id") == 0) leaf = L_ID;
-        else if (infon) leaf = L_INFON;
+        if (strcmp(n, "id") == 0)
+            leaf = L_ID;
+        else if (infon)
+            leaf = L_INFON;
         else if (strcmp(n, "passage") == 0) {
             memset(&s->p, 0, sizeof s->p);
             s->p.off = -1;
@@ -260,9 +267,12 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         break;
     case K_PASSAGE:
     case K_SENTENCE: /* sentence infons are not kept */
-        if (offset) leaf = L_OFFSET;
-        else if (text) leaf = L_TEXT;
-        else if (parent == K_PASSAGE && infon) leaf = L_INFON;
+        if (offset)
+            leaf = L_OFFSET;
+        else if (text)
+            leaf = L_TEXT;
+        else if (parent == K_PASSAGE && infon)
+            leaf = L_INFON;
         else if (parent == K_PASSAGE && strcmp(n, "sentence") == 0) {
             if (!(s->sent = scratch_new(s, sizeof *s->sent))) return;
             s->sent->off = -1;
@@ -275,13 +285,18 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         }
         break;
     case K_ANNOTATION:
-        if (infon) leaf = L_INFON;
-        else if (text) leaf = L_TEXT;
-        else if (strcmp(n, "location") == 0) add_location(s, nb_attributes, attrs);
+        if (infon)
+            leaf = L_INFON;
+        else if (text)
+            leaf = L_TEXT;
+        else if (strcmp(n, "location") == 0)
+            add_location(s, nb_attributes, attrs);
         break;
     case K_RELATION:
-        if (infon) leaf = L_INFON;
-        else if (strcmp(n, "node") == 0) add_node(s, nb_attributes, attrs);
+        if (infon)
+            leaf = L_INFON;
+        else if (strcmp(n, "node") == 0)
+            add_node(s, nb_attributes, attrs);
         break;
     }
     if ((parent == K_DOCUMENT || parent == K_PASSAGE || parent == K_SENTENCE) && strcmp(n, "relation") == 0) {
@@ -291,9 +306,12 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         kind = K_RELATION;
     }
     if (s->skip_depth) return; /* the document failed above */
-    if (leaf >= 0) begin_leaf(s, leaf, parent, nb_attributes, attrs);
-    else if (kind >= 0 && s->depth <= BC_MAX_DEPTH) s->kind[s->depth] = (uint8_t)kind;
-    else s->skip_depth = s->depth; /* location, node, unknown: nothing inside matters */
+    if (leaf >= 0)
+        begin_leaf(s, leaf, parent, nb_attributes, attrs);
+    else if (kind >= 0 && s->depth <= BC_MAX_DEPTH)
+        s->kind[s->depth] = (uint8_t)kind;
+    else
+        s->skip_depth = s->depth; /* location, node, unknown: nothing inside matters */
 }
 
 static void on_text(void *ctx, const xmlChar *ch, int len) {
@@ -307,7 +325,8 @@ static void on_text(void *ctx, const xmlChar *ch, int len) {
 static void on_reference(void *ctx, const xmlChar *name) {
     bc_state *s = ctx;
     if (s->cap_depth && !s->skip_depth)
-        fail_doc(s, KZ_EPARSE, "entity reference &%.80s; cannot be expanded (entities are disabled)", (const char *)name);
+        fail_doc(s, KZ_EPARSE, "entity reference &%.80s; cannot be expanded (entities are disabled)",
+                 (const char *)name);
 }
 
 static void append_infon(bc_state *s, bc_infon **first, bc_infon **last, kz_str value) {
@@ -315,8 +334,10 @@ static void append_infon(bc_state *s, bc_infon **first, bc_infon **last, kz_str 
     if (!in) return;
     in->key = scratch_dup(s, buf_str(&s->key));
     in->value = scratch_dup(s, value);
-    if (*last) (*last)->next = in;
-    else *first = in;
+    if (*last)
+        (*last)->next = in;
+    else
+        *first = in;
     *last = in;
 }
 
@@ -326,15 +347,21 @@ static void finish_leaf(bc_state *s) {
     case L_ID: {
         kz_str t = kz__xml_trim(v);
         kz_str id = kz_arena_strdup(s->doc->arena, t.ptr, t.len);
-        if (id.ptr) s->doc->idx = id;
-        else fail_doc(s, KZ_ENOMEM, "out of memory");
+        if (id.ptr)
+            s->doc->idx = id;
+        else
+            fail_doc(s, KZ_ENOMEM, "out of memory");
         return;
     }
     case L_INFON:
-        if (s->cap_parent == K_DOCUMENT) put_json_member(s, &s->infons, &key, v);
-        else if (s->cap_parent == K_RELATION) put_json_member(s, &s->rel_infons, &key, v);
-        else if (s->cap_parent == K_PASSAGE) append_infon(s, &s->p.infons, &s->p.infons_last, v);
-        else append_infon(s, &s->ann->infons, &s->ann->infons_last, v);
+        if (s->cap_parent == K_DOCUMENT)
+            put_json_member(s, &s->infons, &key, v);
+        else if (s->cap_parent == K_RELATION)
+            put_json_member(s, &s->rel_infons, &key, v);
+        else if (s->cap_parent == K_PASSAGE)
+            append_infon(s, &s->p.infons, &s->p.infons_last, v);
+        else
+            append_infon(s, &s->ann->infons, &s->ann->infons_last, v);
         return;
     case L_OFFSET:
         if (s->cap_parent == K_SENTENCE) {
@@ -346,9 +373,12 @@ static void finish_leaf(bc_state *s) {
         return;
     case L_TEXT: {
         kz_str t = scratch_dup(s, v);
-        if (s->cap_parent == K_PASSAGE) s->p.text = t;
-        else if (s->cap_parent == K_SENTENCE) s->sent->text = t;
-        else s->ann->text = t;
+        if (s->cap_parent == K_PASSAGE)
+            s->p.text = t;
+        else if (s->cap_parent == K_SENTENCE)
+            s->sent->text = t;
+        else
+            s->ann->text = t;
         return;
     }
     }
@@ -369,7 +399,7 @@ static int add_mappings(bc_state *s, kz_entity *ent, kz_str key, kz_str ids) {
         /* The prefix of "MESH:D1"; else the key ("NCBI Gene"), or "BioC". */
         m.source = colon && colon > id.ptr ? (kz_str){id.ptr, (size_t)(colon - id.ptr)}
                    : key.len == 10 && !strncasecmp(key.ptr, "identifier", 10) ? kz_str_c("BioC")
-                                                                           : key;
+                                                                              : key;
         m.parser_name = kz_str_c("BioC");
         m.idx = id;
         m.string_match_strategy = kz_str_c("gold");
@@ -382,11 +412,14 @@ static int add_mappings(bc_state *s, kz_entity *ent, kz_str key, kz_str ids) {
 
 /* Annotation -> entity in sec (cp_len code points). A bad annotation is
  * dropped with a warning; only running out of memory fails (returns -1). */
-static int add_annotation(bc_state *s, kz_section *sec, const kz_offset_map *map, int64_t cp_len, const bc_ann *a) {
+static int add_annotation(bc_state *s, kz_section *sec, const kz_offset_map *map, int64_t cp_len,
+                          const bc_ann *a) {
     kz_doc *d = s->doc;
     char name[80];
-    if (a->id.ptr) snprintf(name, sizeof name, "annotation \"%.*s\"", (int)KZ_MIN(a->id.len, 40), a->id.ptr);
-    else snprintf(name, sizeof name, "annotation without id");
+    if (a->id.ptr)
+        snprintf(name, sizeof name, "annotation \"%.*s\"", (int)KZ_MIN(a->id.len, 40), a->id.ptr);
+    else
+        snprintf(name, sizeof name, "annotation without id");
     kz_str cls = infon_get(a->infons, "type");
     if (!cls.ptr) return warn(s, a->line, "%s has no <infon key=\"type\">; skipped", name);
     if (!a->n_locs) return warn(s, a->line, "%s has no <location>; skipped", name);
@@ -398,8 +431,9 @@ static int add_annotation(bc_state *s, kz_section *sec, const kz_offset_map *map
         if (l->off < 0 || l->len < 0)
             return warn(s, a->line, "%s: a <location> needs integer offset and length; skipped", name);
         if (rel < 0 || l->len == 0 || l->len > cp_len - rel)
-            return warn(s, a->line, "%s: location [%lld, +%lld) is outside passage \"%s\" [%lld, %lld); skipped",
-                        name, (long long)l->off, (long long)l->len, sec->name.ptr, (long long)s->p.off,
+            return warn(s, a->line,
+                        "%s: location [%lld, +%lld) is outside passage \"%s\" [%lld, %lld); skipped", name,
+                        (long long)l->off, (long long)l->len, sec->name.ptr, (long long)s->p.off,
                         (long long)(s->p.off + cp_len));
         spans[k].start = kz_offset_map_to_byte(map, rel);
         spans[k].end = kz_offset_map_to_byte(map, rel + l->len);
@@ -407,11 +441,17 @@ static int add_annotation(bc_state *s, kz_section *sec, const kz_offset_map *map
     /* A text that disagrees with the offsets means the offsets count something else. */
     kz_str at = {sec->text.ptr + spans[0].start, (size_t)(spans[0].end - spans[0].start)};
     if (a->n_locs == 1 && a->text.ptr && !kz_str_eq(a->text, at))
-        return warn(s, a->line, "%s: text \"%.*s\" differs from the passage text \"%.*s\" at its location; skipped",
-                    name, (int)KZ_MIN(a->text.len, 60), a->text.ptr, (int)KZ_MIN(at.len, 60), at.ptr);
+        return warn(s, a->line,
+                    "%s: text \"%.*s\" differs from the passage text \"%.*s\" at its location; skipped", name,
+                    (int)KZ_MIN(a->text.len, 60), a->text.ptr, (int)KZ_MIN(at.len, 60), at.ptr);
     kz_entity_init init = {
-        .spans = spans, .n_spans = a->n_locs, .match = a->text, .join_str = " ", .entity_class = cls,
-        .namespace_ = kz_str_c("BioC"), .mention_confidence = KZ_MENTION_HIGHLY_LIKELY,
+        .spans = spans,
+        .n_spans = a->n_locs,
+        .match = a->text,
+        .join_str = " ",
+        .entity_class = cls,
+        .namespace_ = kz_str_c("BioC"),
+        .mention_confidence = KZ_MENTION_HIGHLY_LIKELY,
     };
     kz_entity *ent;
     kz_error e;
@@ -423,8 +463,10 @@ static int add_annotation(bc_state *s, kz_section *sec, const kz_offset_map *map
         return fail_doc(s, KZ_ENOMEM, "out of memory");
     for (const bc_infon *in = a->infons; in; in = in->next) {
         if (kz_str_eq_c(in->key, "type")) continue;
-        if (is_id_key(in->key)) rc = add_mappings(s, ent, in->key, in->value);
-        else if (kz_meta_set_string(d, &ent->metadata, in->key, in->value)) rc = fail_doc(s, KZ_ENOMEM, "out of memory");
+        if (is_id_key(in->key))
+            rc = add_mappings(s, ent, in->key, in->value);
+        else if (kz_meta_set_string(d, &ent->metadata, in->key, in->value))
+            rc = fail_doc(s, KZ_ENOMEM, "out of memory");
         if (rc) return -1;
     }
     return 0;
@@ -440,8 +482,8 @@ static int join_sentences(bc_state *s, kz_span *spans, uint32_t *n_out) {
     for (const bc_sent *t = s->p.sents; t; t = t->next, k++) {
         int64_t rel = t->off - s->p.off;
         if (t->off < 0 || rel < cur) {
-            warn(s, xmlSAX2GetLineNumber(s->x.ctxt), "passage %u: sentence %u has %s offset; skipped", s->n_passages, k,
-                 t->off < 0 ? "no valid" : "an overlapping or out-of-passage");
+            warn(s, xmlSAX2GetLineNumber(s->x.ctxt), "passage %u: sentence %u has %s offset; skipped",
+                 s->n_passages, k, t->off < 0 ? "no valid" : "an overlapping or out-of-passage");
             continue;
         }
         if (!charge(s, (size_t)(rel - cur))) return -1;
@@ -464,8 +506,9 @@ static uint32_t sentence_spans(bc_state *s, const kz_offset_map *map, int64_t cp
         int64_t rel = t->off - s->p.off;
         int64_t len = (int64_t)kz_utf8_count(t->text.ptr ? t->text.ptr : "", t->text.len);
         if (t->off < 0 || rel < 0 || rel > cp_len || len > cp_len - rel) {
-            warn(s, xmlSAX2GetLineNumber(s->x.ctxt), "passage %u: sentence %u at offset %lld is outside the passage; skipped",
-                 s->n_passages, k, (long long)t->off);
+            warn(s, xmlSAX2GetLineNumber(s->x.ctxt),
+                 "passage %u: sentence %u at offset %lld is outside the passage; skipped", s->n_passages, k,
+                 (long long)t->off);
             continue;
         }
         spans[n].start = kz_offset_map_to_byte(map, rel);
@@ -507,7 +550,8 @@ static int finish_passage(bc_state *s) {
     s->n_passages++;
     for (const bc_infon *in = p->infons; in; in = in->next) {
         if (name_key && kz_str_eq_c(in->key, name_key)) continue;
-        if (kz_meta_set_string(d, &sec->metadata, in->key, in->value)) return fail_doc(s, KZ_ENOMEM, "out of memory");
+        if (kz_meta_set_string(d, &sec->metadata, in->key, in->value))
+            return fail_doc(s, KZ_ENOMEM, "out of memory");
     }
     kz_offset_map *map = kz_offset_map_new(s->scratch, sec->text.ptr, sec->text.len);
     if (!map) return fail_doc(s, KZ_ENOMEM, "out of memory");
@@ -554,7 +598,8 @@ static void finish_document(bc_state *s) {
         fail_doc(s, KZ_ENOMEM, "out of memory");
         return;
     }
-    if (set_json_meta(s, "infons", '{', &s->infons, '}') || set_json_meta(s, "relations", '[', &s->rels, ']') ||
+    if (set_json_meta(s, "infons", '{', &s->infons, '}') ||
+        set_json_meta(s, "relations", '[', &s->rels, ']') ||
         set_json_meta(s, "reader_warnings", '[', &s->warn, ']'))
         return;
     kz__xml_emit_doc(&s->x, s->doc);
@@ -581,14 +626,18 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
     case K_PASSAGE: finish_passage(s); break; /* a failure is already queued */
     case K_RELATION: finish_relation(s); break;
     case K_SENTENCE:
-        if (s->p.sents_last) s->p.sents_last->next = s->sent;
-        else s->p.sents = s->sent;
+        if (s->p.sents_last)
+            s->p.sents_last->next = s->sent;
+        else
+            s->p.sents = s->sent;
         s->p.sents_last = s->sent;
         s->p.n_sents++;
         break;
     case K_ANNOTATION:
-        if (s->p.anns_last) s->p.anns_last->next = s->ann;
-        else s->p.anns = s->ann;
+        if (s->p.anns_last)
+            s->p.anns_last->next = s->ann;
+        else
+            s->p.anns = s->ann;
         s->p.anns_last = s->ann;
         break;
     }
@@ -603,7 +652,8 @@ static void bc_close(kz_reader *r) {
     kz__xml_close(&s->x);
     kz_doc_free(s->doc);
     kz_arena_free(s->scratch);
-    kz_buf *bufs[] = {&s->cap, &s->key, &s->tmp, &s->infons, &s->rels, &s->warn, &s->rel_infons, &s->rel_nodes};
+    kz_buf *bufs[] = {&s->cap,  &s->key,  &s->tmp,        &s->infons,
+                      &s->rels, &s->warn, &s->rel_infons, &s->rel_nodes};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) kz__buf_free(bufs[i]);
     free(s);
     r->state = NULL;
@@ -639,14 +689,22 @@ static int put_esc(kz_buf *b, const char *s, size_t n, bool attr) {
         const char *rep = NULL;
         size_t adv = 1;
         if (c < 0x80) {
-            if (c == '&') rep = "&amp;";
-            else if (c == '<') rep = "&lt;";
-            else if (c == '>') rep = "&gt;";
-            else if (c == '\r') rep = "&#13;";
-            else if (attr && c == '"') rep = "&quot;";
-            else if (attr && c == '\t') rep = "&#9;";
-            else if (attr && c == '\n') rep = "&#10;";
-            else if (c < 0x20 && c != '\t' && c != '\n') rep = "\xEF\xBF\xBD";
+            if (c == '&')
+                rep = "&amp;";
+            else if (c == '<')
+                rep = "&lt;";
+            else if (c == '>')
+                rep = "&gt;";
+            else if (c == '\r')
+                rep = "&#13;";
+            else if (attr && c == '"')
+                rep = "&quot;";
+            else if (attr && c == '\t')
+                rep = "&#9;";
+            else if (attr && c == '\n')
+                rep = "&#10;";
+            else if (c < 0x20 && c != '\t' && c != '\n')
+                rep = "\xEF\xBF\xBD";
         } else {
             size_t j = i;
             int32_t cp = kz_utf8_decode(s, n, &j);
@@ -688,7 +746,9 @@ static int put_infon(kz_buf *b, kz_str key, kz_str value) {
 }
 
 /* A kz_meta value (valid JSON text) as a jansson value; NULL only on OOM. */
-static json_t *load_json(kz_str raw) { return json_loadb(raw.ptr, raw.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL); }
+static json_t *load_json(kz_str raw) {
+    return json_loadb(raw.ptr, raw.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
 
 /* Infons carry text: a JSON string as its text, any other value as JSON. */
 static int put_json_infon(kz_buf *b, kz_str key, const json_t *v) {
@@ -708,7 +768,8 @@ static bool in_list(kz_str key, const char *const *list) {
 
 /* Metadata entries as infons, except keys in skip (NULL-terminated), identifier
  * keys when skip_ids, and members of `taken` (an object already written). */
-static int put_meta_infons(kz_buf *b, const kz_meta *m, const char *const *skip, bool skip_ids, const json_t *taken) {
+static int put_meta_infons(kz_buf *b, const kz_meta *m, const char *const *skip, bool skip_ids,
+                           const json_t *taken) {
     for (uint32_t i = 0; i < m->n; i++) {
         kz_str k = m->items[i].key;
         if (in_list(k, skip) || (skip_ids && is_id_key(k)) || json_object_get(taken, k.ptr)) continue;
@@ -774,7 +835,8 @@ static int put_entity(kz_buf *b, const kz_entity *e, const kz_offset_map *map, i
     if (!rc) rc = put_mappings(b, e);
     if (!rc) rc = put_meta_infons(b, &e->metadata, k_entity_skip, true, NULL);
     for (uint32_t i = 0; !rc && i < e->n_spans; i++) {
-        int64_t a = kz_offset_map_to_cp(map, e->spans[i].start), z = kz_offset_map_to_cp(map, e->spans[i].end);
+        int64_t a = kz_offset_map_to_cp(map, e->spans[i].start),
+                z = kz_offset_map_to_cp(map, e->spans[i].end);
         rc = kz__buf_printf(b, "<location offset=\"%lld\" length=\"%lld\"/>", (long long)(sec_off + a),
                             (long long)(z - a));
     }
@@ -783,7 +845,8 @@ static int put_entity(kz_buf *b, const kz_entity *e, const kz_offset_map *map, i
     return rc;
 }
 
-static int put_section(kz_buf *b, const kz_section *sec, int64_t off, const kz_offset_map *map, unsigned *n_ann) {
+static int put_section(kz_buf *b, const kz_section *sec, int64_t off, const kz_offset_map *map,
+                       unsigned *n_ann) {
     int rc = kz__buf_puts(b, "<passage>");
     if (!rc) rc = put_infon(b, kz_str_c("type"), sec->name);
     if (!rc) rc = put_meta_infons(b, &sec->metadata, k_section_skip, false, NULL);
@@ -792,11 +855,13 @@ static int put_section(kz_buf *b, const kz_section *sec, int64_t off, const kz_o
     if (!rc) rc = kz__buf_putc(b, '\n');
     for (uint32_t i = 0; !rc && sec->sentence_spans && i < sec->n_sentence_spans; i++) {
         kz_span sp = sec->sentence_spans[i];
-        rc = kz__buf_printf(b, "<sentence><offset>%lld</offset>", (long long)(off + kz_offset_map_to_cp(map, sp.start)));
+        rc = kz__buf_printf(b, "<sentence><offset>%lld</offset>",
+                            (long long)(off + kz_offset_map_to_cp(map, sp.start)));
         if (!rc) rc = put_elem(b, "text", (kz_str){sec->text.ptr + sp.start, (size_t)(sp.end - sp.start)});
         if (!rc) rc = kz__buf_puts(b, "</sentence>\n");
     }
-    for (uint32_t i = 0; !rc && i < sec->n_entities; i++) rc = put_entity(b, sec->entities[i], map, off, ++*n_ann);
+    for (uint32_t i = 0; !rc && i < sec->n_entities; i++)
+        rc = put_entity(b, sec->entities[i], map, off, ++*n_ann);
     if (!rc) rc = kz__buf_puts(b, "</passage>\n");
     return rc;
 }
@@ -809,7 +874,8 @@ static int put_relations(kz_buf *b, const json_t *rels) {
         const json_t *id = json_object_get(rel, "id"), *infons = json_object_get(rel, "infons");
         const json_t *nodes = json_object_get(rel, "nodes");
         int rc = kz__buf_puts(b, "<relation");
-        if (!rc && json_is_string(id)) rc = put_attr(b, "id", (kz_str){json_string_value(id), json_string_length(id)});
+        if (!rc && json_is_string(id))
+            rc = put_attr(b, "id", (kz_str){json_string_value(id), json_string_length(id)});
         if (!rc) rc = kz__buf_putc(b, '>');
         const char *k;
         const json_t *v;
@@ -836,24 +902,29 @@ static int bw_begin(kz_writer *w, kz_error *err) {
     time_t now = time(NULL);
     struct tm tm;
     if (gmtime_r(&now, &tm)) strftime(date, sizeof date, "%Y%m%d", &tm);
-    int rc = kz__buf_printf(&w->out,
-                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE collection SYSTEM \"BioC.dtd\">\n"
-                            "<collection><source>kazu-c</source><date>%s</date><key>kazu.key</key>\n",
-                            date);
+    int rc = kz__buf_printf(
+        &w->out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE collection SYSTEM \"BioC.dtd\">\n"
+        "<collection><source>kazu-c</source><date>%s</date><key>kazu.key</key>\n",
+        date);
     return rc ? kz_error_set(err, rc, "%s", kz_strerror(rc)) : kz__writer_flush(w, err);
 }
 
 static int put_document(kz_buf *b, const kz_doc *doc, kz_arena *tmp) {
-    kz_str raw_infons = kz_meta_get(&doc->metadata, "infons"), raw_rels = kz_meta_get(&doc->metadata, "relations");
-    json_t *infons = raw_infons.ptr ? load_json(raw_infons) : NULL, *rels = raw_rels.ptr ? load_json(raw_rels) : NULL;
+    kz_str raw_infons = kz_meta_get(&doc->metadata, "infons"),
+           raw_rels = kz_meta_get(&doc->metadata, "relations");
+    json_t *infons = raw_infons.ptr ? load_json(raw_infons) : NULL,
+           *rels = raw_rels.ptr ? load_json(raw_rels) : NULL;
     int rc = (raw_infons.ptr && !infons) || (raw_rels.ptr && !rels) ? KZ_ENOMEM : 0;
     if (!rc) rc = kz__buf_puts(b, "<document>");
     if (!rc) rc = put_elem(b, "id", doc->idx);
     /* Document infons: what a BioC reader kept in "infons", then the other metadata. */
     const char *k;
     const json_t *v;
-    if (json_is_object(infons)) json_object_foreach(infons, k, v) if (!rc) rc = put_json_infon(b, kz_str_c(k), v);
-    if (!rc) rc = put_meta_infons(b, &doc->metadata, k_doc_skip, false, json_is_object(infons) ? infons : NULL);
+    if (json_is_object(infons))
+        json_object_foreach(infons, k, v) if (!rc) rc = put_json_infon(b, kz_str_c(k), v);
+    if (!rc)
+        rc = put_meta_infons(b, &doc->metadata, k_doc_skip, false, json_is_object(infons) ? infons : NULL);
     if (!rc) rc = kz__buf_putc(b, '\n');
     /* Sections are one code point apart, so each passage's span of the
      * document is distinct and annotations stay inside their passage. */

@@ -6,11 +6,16 @@
 #include "io_int.h"
 
 static const char *const k_names[] = {
-    [KZ_FORMAT_UNKNOWN] = "unknown",     [KZ_FORMAT_TEXT] = "text",
-    [KZ_FORMAT_JSONL] = "jsonl",         [KZ_FORMAT_KAZU_JSON] = "kazu-json",
-    [KZ_FORMAT_PUBTATOR] = "pubtator",   [KZ_FORMAT_BIOC_XML] = "bioc-xml",
-    [KZ_FORMAT_BIOC_JSON] = "bioc-json", [KZ_FORMAT_PUBMED_XML] = "pubmed-xml",
-    [KZ_FORMAT_BRAT] = "brat",           [KZ_FORMAT_CONLL] = "conll",
+    [KZ_FORMAT_UNKNOWN] = "unknown",
+    [KZ_FORMAT_TEXT] = "text",
+    [KZ_FORMAT_JSONL] = "jsonl",
+    [KZ_FORMAT_KAZU_JSON] = "kazu-json",
+    [KZ_FORMAT_PUBTATOR] = "pubtator",
+    [KZ_FORMAT_BIOC_XML] = "bioc-xml",
+    [KZ_FORMAT_BIOC_JSON] = "bioc-json",
+    [KZ_FORMAT_PUBMED_XML] = "pubmed-xml",
+    [KZ_FORMAT_BRAT] = "brat",
+    [KZ_FORMAT_CONLL] = "conll",
     [KZ_FORMAT_LABEL_STUDIO] = "label-studio",
 };
 #define KZ_NFORMATS ((int)(sizeof k_names / sizeof k_names[0]))
@@ -28,16 +33,27 @@ kz_format kz_format_parse(const char *name) {
 
 bool kz_format_can_read(kz_format f) {
     switch (f) {
-    case KZ_FORMAT_TEXT: case KZ_FORMAT_JSONL: case KZ_FORMAT_KAZU_JSON: case KZ_FORMAT_PUBTATOR:
-    case KZ_FORMAT_BIOC_XML: case KZ_FORMAT_BIOC_JSON: case KZ_FORMAT_PUBMED_XML: return true;
+    case KZ_FORMAT_TEXT:
+    case KZ_FORMAT_JSONL:
+    case KZ_FORMAT_KAZU_JSON:
+    case KZ_FORMAT_PUBTATOR:
+    case KZ_FORMAT_BIOC_XML:
+    case KZ_FORMAT_BIOC_JSON:
+    case KZ_FORMAT_PUBMED_XML: return true;
     default: return false;
     }
 }
 
 bool kz_format_can_write(kz_format f) {
     switch (f) {
-    case KZ_FORMAT_JSONL: case KZ_FORMAT_KAZU_JSON: case KZ_FORMAT_PUBTATOR: case KZ_FORMAT_BIOC_XML:
-    case KZ_FORMAT_BIOC_JSON: case KZ_FORMAT_BRAT: case KZ_FORMAT_CONLL: case KZ_FORMAT_LABEL_STUDIO: return true;
+    case KZ_FORMAT_JSONL:
+    case KZ_FORMAT_KAZU_JSON:
+    case KZ_FORMAT_PUBTATOR:
+    case KZ_FORMAT_BIOC_XML:
+    case KZ_FORMAT_BIOC_JSON:
+    case KZ_FORMAT_BRAT:
+    case KZ_FORMAT_CONLL:
+    case KZ_FORMAT_LABEL_STUDIO: return true;
     default: return false;
     }
 }
@@ -57,23 +73,29 @@ kz_format kz_format_guess(const char *path, const void *head, size_t head_len) {
     if (head && head_len) {
         const char *h = head;
         size_t i = 0;
-        if (head_len >= 3 && (unsigned char)h[0] == 0xEF && (unsigned char)h[1] == 0xBB && (unsigned char)h[2] == 0xBF) i = 3;
+        if (head_len >= 3 && (unsigned char)h[0] == 0xEF && (unsigned char)h[1] == 0xBB &&
+            (unsigned char)h[2] == 0xBF)
+            i = 3;
         while (i < head_len && (h[i] == ' ' || h[i] == '\n' || h[i] == '\r' || h[i] == '\t')) i++;
         size_t rest = head_len - i;
         const char *p = h + i;
         if (rest && *p == '<') {
             if (memmem(p, rest, "<collection", 11)) return KZ_FORMAT_BIOC_XML;
-            if (memmem(p, rest, "<PubmedArticle", 14) || memmem(p, rest, "<MedlineCitation", 16)) return KZ_FORMAT_PUBMED_XML;
+            if (memmem(p, rest, "<PubmedArticle", 14) || memmem(p, rest, "<MedlineCitation", 16))
+                return KZ_FORMAT_PUBMED_XML;
         }
         if (rest && *p == '{') {
-            if (memmem(p, rest, "\"documents\"", 11) && memmem(p, rest, "\"source\"", 8)) return KZ_FORMAT_BIOC_JSON;
-            if (memmem(p, rest, "\"sections\"", 10) && (memmem(p, rest, "\"idx\"", 5))) return KZ_FORMAT_KAZU_JSON;
+            if (memmem(p, rest, "\"documents\"", 11) && memmem(p, rest, "\"source\"", 8))
+                return KZ_FORMAT_BIOC_JSON;
+            if (memmem(p, rest, "\"sections\"", 10) && (memmem(p, rest, "\"idx\"", 5)))
+                return KZ_FORMAT_KAZU_JSON;
             return KZ_FORMAT_JSONL;
         }
         /* PubTator: "<pmid>|t|" on the first line. */
         size_t d = 0;
         while (d < rest && p[d] >= '0' && p[d] <= '9') d++;
-        if (d < rest && p[d] == '|' && d + 2 < rest && (p[d + 1] == 't' || p[d + 1] == 'a') && p[d + 2] == '|')
+        if (d < rest && p[d] == '|' && d + 2 < rest && (p[d + 1] == 't' || p[d + 1] == 'a') &&
+            p[d + 2] == '|')
             return KZ_FORMAT_PUBTATOR;
     }
     if (ends_with(base, ".jsonl") || ends_with(base, ".ndjson")) return KZ_FORMAT_JSONL;
@@ -113,7 +135,8 @@ static int reader_start(kz_reader *r, kz_format fmt, const kz_reader_params *par
     r->fmt = fmt;
     switch (fmt) {
     case KZ_FORMAT_TEXT: return kz__reader_init_text(r, err);
-    case KZ_FORMAT_JSONL: case KZ_FORMAT_KAZU_JSON: return kz__reader_init_jsonl(r, err);
+    case KZ_FORMAT_JSONL:
+    case KZ_FORMAT_KAZU_JSON: return kz__reader_init_jsonl(r, err);
     case KZ_FORMAT_PUBTATOR: return kz__reader_init_pubtator(r, err);
     case KZ_FORMAT_BIOC_XML: return kz__reader_init_bioc_xml(r, err);
     case KZ_FORMAT_BIOC_JSON: return kz__reader_init_bioc_json(r, err);
@@ -205,7 +228,8 @@ static int writer_start(kz_writer *w, kz_format fmt, const kz_writer_params *par
     kz__buf_init(&w->out, 0);
     int rc;
     switch (fmt) {
-    case KZ_FORMAT_JSONL: case KZ_FORMAT_KAZU_JSON: rc = kz__writer_init_kazu_json(w, err); break;
+    case KZ_FORMAT_JSONL:
+    case KZ_FORMAT_KAZU_JSON: rc = kz__writer_init_kazu_json(w, err); break;
     case KZ_FORMAT_PUBTATOR: rc = kz__writer_init_pubtator(w, err); break;
     case KZ_FORMAT_BIOC_XML: rc = kz__writer_init_bioc_xml(w, err); break;
     case KZ_FORMAT_BIOC_JSON: rc = kz__writer_init_bioc_json(w, err); break;
@@ -247,7 +271,10 @@ int kz_writer_open_file(kz_writer **out, FILE *f, const char *name, kz_format fm
     w->f = f;
     snprintf(w->name, sizeof w->name, "%s", name ? name : "<stream>");
     int rc = writer_start(w, fmt, params, err);
-    if (rc) { writer_free(w); return rc; }
+    if (rc) {
+        writer_free(w);
+        return rc;
+    }
     *out = w;
     return 0;
 }
@@ -278,7 +305,10 @@ int kz_writer_open_path(kz_writer **out, const char *path, kz_format fmt, const 
         w->own_f = true;
     }
     int rc = writer_start(w, fmt, params, err);
-    if (rc) { writer_free(w); return rc; }
+    if (rc) {
+        writer_free(w);
+        return rc;
+    }
     *out = w;
     return 0;
 }
@@ -290,7 +320,8 @@ int kz_writer_write(kz_writer *w, const kz_doc *doc, kz_error *err) {
     int rc = w->vt->write(w, doc, err);
     if (rc) {
         kz__buf_clear(&w->out); /* never emit half a document */
-        if (err && !err->doc_id[0]) snprintf(err->doc_id, sizeof err->doc_id, "%.*s", (int)KZ_MIN(doc->idx.len, 120), doc->idx.ptr);
+        if (err && !err->doc_id[0])
+            snprintf(err->doc_id, sizeof err->doc_id, "%.*s", (int)KZ_MIN(doc->idx.len, 120), doc->idx.ptr);
         return rc;
     }
     rc = kz__writer_flush(w, err);
@@ -305,9 +336,11 @@ int kz_writer_close(kz_writer *w, kz_error *err) {
     kz__buf_clear(&w->out);
     if (w->vt->finish) rc = w->vt->finish(w, err);
     if (!rc) rc = kz__writer_flush(w, err);
-    if (w->f && fflush(w->f) != 0 && !rc) rc = kz_error_set(err, KZ_EIO, "flush of %s failed: %s", w->name, strerror(errno));
+    if (w->f && fflush(w->f) != 0 && !rc)
+        rc = kz_error_set(err, KZ_EIO, "flush of %s failed: %s", w->name, strerror(errno));
     if (w->own_f && w->f) {
-        if (fclose(w->f) != 0 && !rc) rc = kz_error_set(err, KZ_EIO, "close of %s failed: %s", w->name, strerror(errno));
+        if (fclose(w->f) != 0 && !rc)
+            rc = kz_error_set(err, KZ_EIO, "close of %s failed: %s", w->name, strerror(errno));
         w->f = NULL;
     }
     writer_free(w);

@@ -97,8 +97,10 @@ static ptrdiff_t raw_read(kz_input *in, unsigned char *buf, size_t n) {
         int zr = inflate(&in->zs, Z_NO_FLUSH);
         produced = n - in->zs.avail_out;
         if (zr == Z_STREAM_END) {
-            if (in->zs.avail_in == 0 && in->mem_pos >= in->mem_len) in->zs_end = true;
-            else inflateReset(&in->zs);
+            if (in->zs.avail_in == 0 && in->mem_pos >= in->mem_len)
+                in->zs_end = true;
+            else
+                inflateReset(&in->zs);
         } else if (zr != Z_OK) {
             if (zr == Z_BUF_ERROR && in->zs.avail_in == 0 && in->mem_pos >= in->mem_len) {
                 snprintf(in->errmsg, sizeof in->errmsg, "truncated compressed stream");

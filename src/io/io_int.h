@@ -11,18 +11,18 @@
 
 /* ---- input stream ---------------------------------------------------------- */
 typedef struct kz_input {
-    gzFile gz;              /* file/stdin stream (plain files pass through) */
-    int fd;                 /* owned fd, -1 if none */
+    gzFile gz;                /* file/stdin stream (plain files pass through) */
+    int fd;                   /* owned fd, -1 if none */
     const unsigned char *mem; /* memory source (borrowed) */
     size_t mem_len, mem_pos;
-    z_stream zs;            /* memory gzip decoding */
+    z_stream zs; /* memory gzip decoding */
     bool mem_gz, zs_init, zs_end;
-    unsigned char *zbuf;    /* decompressed-memory staging buffer */
+    unsigned char *zbuf; /* decompressed-memory staging buffer */
     size_t zbuf_len, zbuf_pos;
-    unsigned char *rbuf;    /* read-ahead buffer for getline */
+    unsigned char *rbuf; /* read-ahead buffer for getline */
     size_t rbuf_len, rbuf_pos;
-    int64_t offset;         /* bytes consumed by the caller so far */
-    int64_t line;           /* lines completed by getline so far */
+    int64_t offset; /* bytes consumed by the caller so far */
+    int64_t line;   /* lines completed by getline so far */
     bool eof, error;
     char errmsg[160];
 } kz_input;
@@ -51,10 +51,10 @@ struct kz_reader {
     kz_input in;
     kz_format fmt;
     kz_reader_params p;
-    char name[256];  /* path or label for errors */
-    void *state;     /* format-specific */
-    bool done;       /* unrecoverable: next returns 0 */
-    int64_t ndocs;   /* documents yielded so far */
+    char name[256];    /* path or label for errors */
+    void *state;       /* format-specific */
+    bool done;         /* unrecoverable: next returns 0 */
+    int64_t ndocs;     /* documents yielded so far */
     int64_t nwarnings; /* problems recorded in documents' "reader_warnings" metadata */
 };
 
@@ -63,7 +63,7 @@ void kz__reader_locate(const kz_reader *r, kz_error *err, int64_t line, int64_t 
 
 /* Each readable format provides an init that sets r->vt and r->state. */
 int kz__reader_init_text(kz_reader *r, kz_error *err);
-int kz__reader_init_jsonl(kz_reader *r, kz_error *err);      /* jsonl + kazu-json (both per line) */
+int kz__reader_init_jsonl(kz_reader *r, kz_error *err); /* jsonl + kazu-json (both per line) */
 int kz__reader_init_pubtator(kz_reader *r, kz_error *err);
 int kz__reader_init_bioc_xml(kz_reader *r, kz_error *err);
 int kz__reader_init_bioc_json(kz_reader *r, kz_error *err);
@@ -71,22 +71,22 @@ int kz__reader_init_pubmed_xml(kz_reader *r, kz_error *err);
 
 /* ---- writers ----------------------------------------------------------------- */
 typedef struct kz_writer_vt {
-    int (*begin)(kz_writer *w, kz_error *err);                 /* may be NULL */
+    int (*begin)(kz_writer *w, kz_error *err); /* may be NULL */
     int (*write)(kz_writer *w, const kz_doc *doc, kz_error *err);
-    int (*finish)(kz_writer *w, kz_error *err);                /* may be NULL */
-    void (*close)(kz_writer *w);                               /* free state; may be NULL */
+    int (*finish)(kz_writer *w, kz_error *err); /* may be NULL */
+    void (*close)(kz_writer *w);                /* free state; may be NULL */
 } kz_writer_vt;
 
 struct kz_writer {
     const kz_writer_vt *vt;
-    FILE *f;          /* output stream (NULL for brat) */
+    FILE *f; /* output stream (NULL for brat) */
     bool own_f;
     kz_format fmt;
     kz_writer_params p;
-    char name[256];   /* path/dir or label */
+    char name[256]; /* path/dir or label */
     void *state;
     int64_t ndocs;
-    kz_buf out;       /* per-document staging buffer, flushed with kz__writer_flush */
+    kz_buf out; /* per-document staging buffer, flushed with kz__writer_flush */
 };
 
 /* Write w->out to w->f and clear it; KZ_EIO on failure. */

@@ -21,23 +21,56 @@ static int put_string_body(kz_buf *b, const char *s, size_t len, bool ascii_only
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
         bool plain = c >= 0x20 && c != '"' && c != '\\' && (!ascii_only || c < 0x7f);
-        if (plain) { i++; run++; continue; }
+        if (plain) {
+            i++;
+            run++;
+            continue;
+        }
         if (run && (rc = kz__buf_append(b, s + i - run, run))) return rc;
         run = 0;
         switch (c) {
-        case '"': rc = kz__buf_append(b, "\\\"", 2); i++; break;
-        case '\\': rc = kz__buf_append(b, "\\\\", 2); i++; break;
-        case '\n': rc = kz__buf_append(b, "\\n", 2); i++; break;
-        case '\r': rc = kz__buf_append(b, "\\r", 2); i++; break;
-        case '\t': rc = kz__buf_append(b, "\\t", 2); i++; break;
-        case '\b': rc = kz__buf_append(b, "\\b", 2); i++; break;
-        case '\f': rc = kz__buf_append(b, "\\f", 2); i++; break;
+        case '"':
+            rc = kz__buf_append(b, "\\\"", 2);
+            i++;
+            break;
+        case '\\':
+            rc = kz__buf_append(b, "\\\\", 2);
+            i++;
+            break;
+        case '\n':
+            rc = kz__buf_append(b, "\\n", 2);
+            i++;
+            break;
+        case '\r':
+            rc = kz__buf_append(b, "\\r", 2);
+            i++;
+            break;
+        case '\t':
+            rc = kz__buf_append(b, "\\t", 2);
+            i++;
+            break;
+        case '\b':
+            rc = kz__buf_append(b, "\\b", 2);
+            i++;
+            break;
+        case '\f':
+            rc = kz__buf_append(b, "\\f", 2);
+            i++;
+            break;
         default:
-            if (c < 0x80) { rc = put_u(b, c); i++; break; }
+            if (c < 0x80) {
+                rc = put_u(b, c);
+                i++;
+                break;
+            }
             {
                 size_t at = i;
                 int32_t cp = kz_utf8_decode(s, len, &i);
-                if (cp < 0) { rc = put_u(b, 0xfffd); (void)at; break; }
+                if (cp < 0) {
+                    rc = put_u(b, 0xfffd);
+                    (void)at;
+                    break;
+                }
                 if (cp >= 0x10000) {
                     unsigned v = (unsigned)cp - 0x10000;
                     rc = put_u(b, 0xD800 | (v >> 10));
@@ -76,7 +109,10 @@ int kz__json_put_double(kz_buf *b, double v) {
     int nd = 0;
     const char *p = e;
     bool neg = false;
-    if (*p == '-') { neg = true; p++; }
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
     while (*p && *p != 'e') {
         if (*p >= '0' && *p <= '9') digits[nd++] = *p;
         p++;
@@ -103,8 +139,10 @@ int kz__json_put_double(kz_buf *b, double v) {
     } else {
         for (int i = 0; i < decpt; i++) out[k++] = i < nd ? digits[i] : '0';
         out[k++] = '.';
-        if (nd > decpt) for (int i = decpt; i < nd; i++) out[k++] = digits[i];
-        else out[k++] = '0';
+        if (nd > decpt)
+            for (int i = decpt; i < nd; i++) out[k++] = digits[i];
+        else
+            out[k++] = '0';
     }
     return kz__buf_append(b, out, (size_t)k);
 }
@@ -123,8 +161,16 @@ int kz__json_put_raw(kz_buf *b, kz_str raw, bool ascii_only) {
             size_t k = i + 1, run = 0;
             while (!rc && k < j) {
                 unsigned char d = (unsigned char)raw.ptr[k];
-                if (d == '\\') { run += 2; k += 2; continue; }
-                if (d < 0x7f || !ascii_only) { run++; k++; continue; }
+                if (d == '\\') {
+                    run += 2;
+                    k += 2;
+                    continue;
+                }
+                if (d < 0x7f || !ascii_only) {
+                    run++;
+                    k++;
+                    continue;
+                }
                 if (run) rc = kz__buf_append(b, raw.ptr + k - run, run);
                 run = 0;
                 size_t e = k;

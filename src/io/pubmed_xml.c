@@ -6,7 +6,8 @@
 /* The fields we keep, matched by element path below the article wrapper. */
 enum { F_PMID, F_TITLE, F_BOOK_TITLE, F_ABSTRACT, F_JOURNAL, F_YEAR, F_MEDLINE_DATE, F_LANGUAGE, F_DOI, F_N };
 
-#define P(path, field) {path, sizeof path - 1, field}
+#define P(path, field)                                                                                       \
+    { path, sizeof path - 1, field }
 static const struct {
     const char *path;
     size_t len;
@@ -32,17 +33,17 @@ static const struct {
 
 /* Paths above are at most 6 levels below the wrapper; deeper ones never match. */
 #define PM_MAX_LEVELS 8
-#define PM_MAX_NAME 64
+#define PM_MAX_NAME   64
 
 typedef struct pm_state {
-    kz_xml x; /* first: the SAX ctx */
-    int depth;         /* current element depth (root = 1) */
-    int rec_depth;     /* depth of the article element; 0 = between articles */
-    int skip_depth;    /* > 0: ignore everything until this element closes */
-    bool in_delete;    /* the skipped element is a DeleteCitation */
-    kz_buf path;       /* element names below the wrapper, '/'-joined */
+    kz_xml x;       /* first: the SAX ctx */
+    int depth;      /* current element depth (root = 1) */
+    int rec_depth;  /* depth of the article element; 0 = between articles */
+    int skip_depth; /* > 0: ignore everything until this element closes */
+    bool in_delete; /* the skipped element is a DeleteCitation */
+    kz_buf path;    /* element names below the wrapper, '/'-joined */
     size_t path_len[PM_MAX_LEVELS + 1];
-    int path_levels;   /* levels held in path */
+    int path_levels;          /* levels held in path */
     int cap_field, cap_depth; /* text capture in progress (cap_depth 0 = none) */
     kz_buf f[F_N];
     bool seen[F_N];
@@ -203,7 +204,9 @@ static int64_t year_of(kz_str t) {
     return t.len == 4 ? kz__xml_parse_uint(t) : -1;
 }
 
-static kz_str field(const pm_state *s, int f) { return (kz_str){s->f[f].data ? s->f[f].data : "", s->f[f].len}; }
+static kz_str field(const pm_state *s, int f) {
+    return (kz_str){s->f[f].data ? s->f[f].data : "", s->f[f].len};
+}
 
 static int set_str(kz_doc *d, const char *key, kz_str v) {
     v = kz__xml_trim(v);
@@ -225,14 +228,17 @@ static void finish_record(pm_state *s) {
     kz_error_clear(&e);
     int rc = 0;
     int title = s->seen[F_TITLE] ? F_TITLE : s->seen[F_BOOK_TITLE] ? F_BOOK_TITLE : -1;
-    if (title >= 0) rc = kz_doc_add_section(d, "title", 5, field(s, title).ptr, field(s, title).len, NULL, &e);
+    if (title >= 0)
+        rc = kz_doc_add_section(d, "title", 5, field(s, title).ptr, field(s, title).len, NULL, &e);
     if (!rc && s->seen[F_ABSTRACT])
-        rc = kz_doc_add_section(d, "abstract", 8, field(s, F_ABSTRACT).ptr, field(s, F_ABSTRACT).len, NULL, &e);
+        rc = kz_doc_add_section(d, "abstract", 8, field(s, F_ABSTRACT).ptr, field(s, F_ABSTRACT).len, NULL,
+                                &e);
     if (!rc) rc = set_str(d, "journal", field(s, F_JOURNAL));
     int64_t year = s->seen[F_YEAR] ? year_of(field(s, F_YEAR)) : -1;
     if (year < 0 && s->seen[F_MEDLINE_DATE]) year = year_of(field(s, F_MEDLINE_DATE));
     if (!rc && year >= 0) rc = kz_meta_set_int(d, &d->metadata, kz_str_c("year"), year);
-    if (!rc && s->pmid_version >= 0) rc = kz_meta_set_int(d, &d->metadata, kz_str_c("pmid_version"), s->pmid_version);
+    if (!rc && s->pmid_version >= 0)
+        rc = kz_meta_set_int(d, &d->metadata, kz_str_c("pmid_version"), s->pmid_version);
     if (!rc) rc = set_str(d, "language", field(s, F_LANGUAGE));
     if (!rc) rc = set_str(d, "doi", field(s, F_DOI));
     if (rc) {

@@ -17,12 +17,12 @@ typedef struct kz_xml_item {
 typedef struct kz_xml {
     kz_reader *r;
     xmlParserCtxtPtr ctxt;
-    unsigned char *chunk;   /* input staging buffer */
-    kz_xml_item *q;         /* FIFO of results the callbacks produced */
+    unsigned char *chunk; /* input staging buffer */
+    kz_xml_item *q;       /* FIFO of results the callbacks produced */
     size_t q_head, q_len, q_cap;
-    int64_t fed;            /* bytes given to the parser */
-    bool ended;             /* no more input will be parsed */
-    bool fatal;             /* libxml2 reported a fatal error (first one kept) */
+    int64_t fed; /* bytes given to the parser */
+    bool ended;  /* no more input will be parsed */
+    bool fatal;  /* libxml2 reported a fatal error (first one kept) */
     char fatal_msg[384];
     int fatal_line, fatal_col;
 } kz_xml;

@@ -108,7 +108,8 @@ static void emit_error_v(kz_xml *x, int code, kz_str doc_id, const char *fmt, va
     vsnprintf(it->err.msg, sizeof it->err.msg, fmt, ap);
     it->err.code = code;
     locate(x, &it->err, xmlSAX2GetLineNumber(x->ctxt), xmlSAX2GetColumnNumber(x->ctxt));
-    if (doc_id.ptr) snprintf(it->err.doc_id, sizeof it->err.doc_id, "%.*s", (int)KZ_MIN(doc_id.len, 120), doc_id.ptr);
+    if (doc_id.ptr)
+        snprintf(it->err.doc_id, sizeof it->err.doc_id, "%.*s", (int)KZ_MIN(doc_id.len, 120), doc_id.ptr);
     if (code == KZ_ENOMEM) halt(x);
 }
 
@@ -209,7 +210,10 @@ static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c ==
 
 kz_str kz__xml_trim(kz_str s) {
     if (!s.ptr) return s;
-    while (s.len && is_space(s.ptr[0])) { s.ptr++; s.len--; }
+    while (s.len && is_space(s.ptr[0])) {
+        s.ptr++;
+        s.len--;
+    }
     while (s.len && is_space(s.ptr[s.len - 1])) s.len--;
     return s;
 }

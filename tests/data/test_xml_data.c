@@ -11,8 +11,8 @@ static const char *const k_files[] = {
 };
 
 static bool same_entity(const kz_entity *a, const kz_entity *b) {
-    if (!kz_str_eq(a->entity_class, b->entity_class) || !kz_str_eq(a->match, b->match) || a->n_spans != b->n_spans ||
-        a->n_mappings != b->n_mappings)
+    if (!kz_str_eq(a->entity_class, b->entity_class) || !kz_str_eq(a->match, b->match) ||
+        a->n_spans != b->n_spans || a->n_mappings != b->n_mappings)
         return false;
     for (uint32_t i = 0; i < a->n_spans; i++)
         if (a->spans[i].start != b->spans[i].start || a->spans[i].end != b->spans[i].end) return false;
@@ -21,7 +21,8 @@ static bool same_entity(const kz_entity *a, const kz_entity *b) {
         /* BioC keeps a source only as the id's prefix or an identifier key
          * (MESH); any other one of an unprefixed id comes back as "BioC". */
         bool kept = memchr(x->idx.ptr, ':', x->idx.len) || kz_str_eq_c(x->source, "MESH");
-        if (!kz_str_eq(x->idx, y->idx) || !kz_str_eq_c(y->source, kept ? x->source.ptr : "BioC")) return false;
+        if (!kz_str_eq(x->idx, y->idx) || !kz_str_eq_c(y->source, kept ? x->source.ptr : "BioC"))
+            return false;
     }
     return true;
 }
@@ -62,7 +63,8 @@ KZ_TEST(pubtator_corpora_round_trip_through_bioc_xml) {
             docs[n++] = d;
             n_ents += kz_doc_n_entities(d);
             for (uint32_t i = 0; i < d->n_sections; i++)
-                for (uint32_t j = 0; j < d->sections[i]->n_entities; j++) n_maps += d->sections[i]->entities[j]->n_mappings;
+                for (uint32_t j = 0; j < d->sections[i]->n_entities; j++)
+                    n_maps += d->sections[i]->entities[j]->n_mappings;
         }
         kz_reader_close(r);
         KZ_CHECK_INT(kz_writer_close(w, &e), 0);
@@ -76,7 +78,8 @@ KZ_TEST(pubtator_corpora_round_trip_through_bioc_xml) {
         size_t k = 0;
         while ((rc = kz_reader_next(r, &d, &e)) == 1) {
             if (k < n && !same_doc(docs[k], d))
-                kz_test_fail(__FILE__, __LINE__, "%s: document %s differs after BioC XML", k_files[f], d->idx.ptr);
+                kz_test_fail(__FILE__, __LINE__, "%s: document %s differs after BioC XML", k_files[f],
+                             d->idx.ptr);
             kz_doc_free(d);
             k++;
         }

@@ -45,7 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = 0, len2 = 0;
     int errors;
     int n = convert(data, size, KZ_FORMAT_BIOC_XML, 1u << 20, &out, &len, &errors);
-    if (convert((const uint8_t *)out, len, KZ_FORMAT_BIOC_XML, 1u << 24, &again, &len2, &errors) != n || errors) abort();
+    if (convert((const uint8_t *)out, len, KZ_FORMAT_BIOC_XML, 1u << 24, &again, &len2, &errors) != n ||
+        errors)
+        abort();
     /* doc -> BioC -> doc -> BioC is a fixed point (compared after the dated header). */
     if (strcmp(strstr(out, "</key>"), strstr(again, "</key>")) != 0) abort();
     free(out);

@@ -43,10 +43,10 @@ KZ_TEST(utf8_validation) {
     KZ_CHECK(kz_utf8_valid("abc\xc3\xa9", 5, NULL));
     KZ_CHECK(!kz_utf8_valid("ab\xc3", 3, &bad));
     KZ_CHECK_INT(bad, 2);
-    KZ_CHECK(!kz_utf8_valid("\xc0\xaf", 2, &bad));            /* overlong */
-    KZ_CHECK(!kz_utf8_valid("\xed\xa0\x80", 3, &bad));        /* surrogate */
-    KZ_CHECK(!kz_utf8_valid("\xf4\x90\x80\x80", 4, &bad));    /* > U+10FFFF */
-    KZ_CHECK(kz_utf8_valid("\xf0\x9f\x98\x80", 4, NULL));     /* emoji */
+    KZ_CHECK(!kz_utf8_valid("\xc0\xaf", 2, &bad));         /* overlong */
+    KZ_CHECK(!kz_utf8_valid("\xed\xa0\x80", 3, &bad));     /* surrogate */
+    KZ_CHECK(!kz_utf8_valid("\xf4\x90\x80\x80", 4, &bad)); /* > U+10FFFF */
+    KZ_CHECK(kz_utf8_valid("\xf0\x9f\x98\x80", 4, NULL));  /* emoji */
     KZ_CHECK_INT(kz_utf8_count("a\xc3\xa9\xf0\x9f\x98\x80z", 8), 4);
 }
 
@@ -81,8 +81,12 @@ KZ_TEST(doc_entities_and_spans) {
     const char *t = "skin, lung and breast cancer";
     KZ_CHECK_INT(kz_doc_add_section(d, "abstract", 8, t, strlen(t), &s, &e), 0);
     kz_span sp[2] = {{22, 28}, {6, 10}};
-    kz_entity_init in = {.spans = sp, .n_spans = 2, .join_str = " ", .entity_class = kz_str_c("disease"),
-                         .namespace_ = kz_str_c("Test"), .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
+    kz_entity_init in = {.spans = sp,
+                         .n_spans = 2,
+                         .join_str = " ",
+                         .entity_class = kz_str_c("disease"),
+                         .namespace_ = kz_str_c("Test"),
+                         .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
     kz_entity *ent;
     KZ_CHECK_INT(kz_section_add_entity(d, s, &in, &ent, &e), 0);
     KZ_CHECK_KSTR(ent->match, "lung cancer");
@@ -155,17 +159,21 @@ KZ_TEST(candidate_metrics_merge_like_kazu) {
     kz_error e;
     kz_doc_add_section(d, "na", 2, "EGFR", 4, &s, &e);
     kz_span sp = {0, 4};
-    kz_entity_init in = {.spans = &sp, .n_spans = 1, .entity_class = kz_str_c("gene"), .namespace_ = kz_str_c("T"),
+    kz_entity_init in = {.spans = &sp,
+                         .n_spans = 1,
+                         .entity_class = kz_str_c("gene"),
+                         .namespace_ = kz_str_c("T"),
                          .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
     kz_entity *ent;
     KZ_CHECK_INT(kz_section_add_entity(d, s, &in, &ent, &e), 0);
-    kz_str raw[1] = {kz_str_c("EGFR")}, types_a[1] = {kz_str_c("HGNC")}, types_b[1] = {kz_str_c("approvedSymbol")};
+    kz_str raw[1] = {kz_str_c("EGFR")}, types_a[1] = {kz_str_c("HGNC")},
+           types_b[1] = {kz_str_c("approvedSymbol")};
     kz_id_source ids[1] = {{kz_str_c("ENSG00000146648"), kz_str_c("ENSEMBL")}};
     kz_equiv_id_set set = {ids, 1};
     kz_candidate a = {raw, 1, kz_str_c("EGFR"), kz_str_c("OT"), true, &set, 1, KZ_AGG_CUSTOM, types_a, 1};
     kz_candidate a2 = a; /* same content, different aggregation: equal for Kazu */
     a2.aggregated_by = KZ_AGG_UNAMBIGUOUS;
-    kz_candidate b = a;  /* different mapping_types: a different candidate */
+    kz_candidate b = a; /* different mapping_types: a different candidate */
     b.mapping_types = types_b;
     kz_metrics m1 = {.present = KZ_METRIC_EXACT, .exact_match = true};
     kz_metrics m2 = {.present = KZ_METRIC_SEARCH, .search_score = 87.5};

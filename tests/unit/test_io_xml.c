@@ -24,8 +24,10 @@ static void drain(kz_reader *r, results *res) {
         int rc = kz_reader_next(r, &d, &e);
         if (rc == 0) break;
         if (rc == 1) {
-            if (res->n_docs < 64) res->docs[res->n_docs++] = d;
-            else kz_doc_free(d);
+            if (res->n_docs < 64)
+                res->docs[res->n_docs++] = d;
+            else
+                kz_doc_free(d);
         } else if (res->n_errs < 16) {
             res->err_after[res->n_errs] = res->n_docs;
             res->errs[res->n_errs++] = e;
@@ -82,7 +84,10 @@ static unsigned char *gzip_mem(const char *data, size_t len, size_t *out_len) {
     int rc = deflate(&zs, Z_FINISH);
     *out_len = zs.total_out;
     deflateEnd(&zs);
-    if (rc != Z_STREAM_END) { free(out); return NULL; }
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -234,7 +239,8 @@ KZ_TEST(pubmed_record_cap) {
 static void check_no_secret(const results *res) {
     for (int i = 0; i < res->n_docs; i++)
         for (uint32_t k = 0; k < res->docs[i]->n_sections; k++)
-            if (contains(res->docs[i]->sections[k]->text, "TOP-SECRET")) kz_test_fail(__FILE__, __LINE__, "XXE leaked a file");
+            if (contains(res->docs[i]->sections[k]->text, "TOP-SECRET"))
+                kz_test_fail(__FILE__, __LINE__, "XXE leaked a file");
 }
 
 KZ_TEST(pubmed_xxe_internal_subset) {
@@ -278,9 +284,11 @@ static void check_bioc_sample(results *res) {
     const kz_doc *d = res->docs[0];
     KZ_CHECK_KSTR(d->idx, "PMC1");
     KZ_CHECK_KSTR(kz_meta_get(&d->metadata, "infons"), "{\"journal\":\"Fictional Reports\"}");
-    KZ_CHECK_KSTR(kz_meta_get(&d->metadata, "relations"),
-                  "[{\"id\":\"R1\",\"infons\":{\"type\":\"Association\"},\"nodes\":[{\"refid\":\"1\",\"role\":\"Disease\"},"
-                  "{\"refid\":\"2\",\"role\":\"Gene\"}]},{\"id\":\"R2\",\"infons\":{\"type\":\"Bind\"},\"nodes\":[]}]");
+    KZ_CHECK_KSTR(
+        kz_meta_get(&d->metadata, "relations"),
+        "[{\"id\":\"R1\",\"infons\":{\"type\":\"Association\"},\"nodes\":[{\"refid\":\"1\",\"role\":"
+        "\"Disease\"},"
+        "{\"refid\":\"2\",\"role\":\"Gene\"}]},{\"id\":\"R2\",\"infons\":{\"type\":\"Bind\"},\"nodes\":[]}]");
     KZ_CHECK(kz_meta_get(&d->metadata, "reader_warnings").ptr == NULL);
     KZ_CHECK_INT(d->n_sections, 2);
     const kz_section *t = d->sections[0], *a = d->sections[1];
@@ -319,7 +327,7 @@ static void check_bioc_sample(results *res) {
     e = a->entities[0]; /* annotation inside a sentence, first in the file */
     KZ_CHECK_KSTR(e->match, "α-synuclein");
     KZ_CHECK_INT(e->n_mappings, 0); /* identifier "-" means none */
-    e = a->entities[1]; /* non-contiguous: two locations */
+    e = a->entities[1];             /* non-contiguous: two locations */
     KZ_CHECK_KSTR(e->match, "Breast cancer");
     KZ_CHECK_INT(e->n_spans, 2);
     KZ_CHECK_INT(e->spans[0].start, 0);
@@ -352,7 +360,8 @@ KZ_TEST(bioc_sample) {
     free_results(&res);
 }
 
-static const char *k_bioc_head = "<?xml version=\"1.0\"?><collection><source>s</source><date>d</date><key>k</key>";
+static const char *k_bioc_head =
+    "<?xml version=\"1.0\"?><collection><source>s</source><date>d</date><key>k</key>";
 
 KZ_TEST(bioc_bad_annotations_and_documents) {
     char xml[4096];
@@ -360,16 +369,21 @@ KZ_TEST(bioc_bad_annotations_and_documents) {
              "%s<document><id>a</id><passage><offset>0</offset><text>abc</text></passage></document>\n"
              /* annotations that cannot be placed are dropped with a warning; the document stays */
              "<document><id>b</id><passage><offset>10</offset><text>abc</text>\n"
-             "<annotation id=\"7\"><infon key=\"type\">X</infon><location offset=\"12\" length=\"2\"/></annotation>\n"
+             "<annotation id=\"7\"><infon key=\"type\">X</infon><location offset=\"12\" "
+             "length=\"2\"/></annotation>\n"
              "<annotation id=\"8\"><location offset=\"10\" length=\"1\"/></annotation>\n"
-             "<annotation id=\"9\"><infon key=\"type\">X</infon><location offset=\"10\" length=\"1\"/><text>z</text></annotation>\n"
-             "<annotation id=\"10\"><infon key=\"type\">X</infon><location offset=\"x\" length=\"1\"/></annotation>\n"
-             "<annotation id=\"11\"><infon key=\"type\">X</infon><location offset=\"11\" length=\"2\"/><text>bc</text></annotation>\n"
+             "<annotation id=\"9\"><infon key=\"type\">X</infon><location offset=\"10\" "
+             "length=\"1\"/><text>z</text></annotation>\n"
+             "<annotation id=\"10\"><infon key=\"type\">X</infon><location offset=\"x\" "
+             "length=\"1\"/></annotation>\n"
+             "<annotation id=\"11\"><infon key=\"type\">X</infon><location offset=\"11\" "
+             "length=\"2\"/><text>bc</text></annotation>\n"
              "</passage></document>\n"
              /* a passage offset that is not a number spoils the whole document */
              "<document><id>d</id><passage><offset>zero</offset></passage></document>\n"
              "<document><id>e</id><passage><text>ok</text></passage><passage><text>next</text>"
-             "<annotation><infon key=\"type\">Y</infon><location offset=\"3\" length=\"4\"/></annotation></passage></document></collection>",
+             "<annotation><infon key=\"type\">Y</infon><location offset=\"3\" "
+             "length=\"4\"/></annotation></passage></document></collection>",
              k_bioc_head);
     results res;
     kz_reader *r;
@@ -455,31 +469,38 @@ static char *write_bioc(kz_doc *const *docs, int n, size_t *len) {
 static bool same_meta(const kz_meta *a, const kz_meta *b) {
     if (a->n != b->n) return false;
     for (uint32_t i = 0; i < a->n; i++)
-        if (!kz_str_eq(a->items[i].key, b->items[i].key) || !kz_str_eq(a->items[i].value, b->items[i].value)) return false;
+        if (!kz_str_eq(a->items[i].key, b->items[i].key) || !kz_str_eq(a->items[i].value, b->items[i].value))
+            return false;
     return true;
 }
 
 /* What BioC carries must survive doc -> BioC -> doc. */
 static bool same_doc(const kz_doc *a, const kz_doc *b) {
-    if (!kz_str_eq(a->idx, b->idx) || a->n_sections != b->n_sections || !same_meta(&a->metadata, &b->metadata))
+    if (!kz_str_eq(a->idx, b->idx) || a->n_sections != b->n_sections ||
+        !same_meta(&a->metadata, &b->metadata))
         return false;
     for (uint32_t i = 0; i < a->n_sections; i++) {
         const kz_section *x = a->sections[i], *y = b->sections[i];
-        if (!kz_str_eq(x->text, y->text) || !kz_str_eq(x->name, y->name) || !same_meta(&x->metadata, &y->metadata) ||
-            x->n_entities != y->n_entities || x->n_sentence_spans != y->n_sentence_spans)
+        if (!kz_str_eq(x->text, y->text) || !kz_str_eq(x->name, y->name) ||
+            !same_meta(&x->metadata, &y->metadata) || x->n_entities != y->n_entities ||
+            x->n_sentence_spans != y->n_sentence_spans)
             return false;
         for (uint32_t k = 0; k < x->n_sentence_spans; k++)
-            if (x->sentence_spans[k].start != y->sentence_spans[k].start || x->sentence_spans[k].end != y->sentence_spans[k].end)
+            if (x->sentence_spans[k].start != y->sentence_spans[k].start ||
+                x->sentence_spans[k].end != y->sentence_spans[k].end)
                 return false;
         for (uint32_t k = 0; k < x->n_entities; k++) {
             const kz_entity *p = x->entities[k], *q = y->entities[k];
             if (!kz_str_eq(p->match, q->match) || !kz_str_eq(p->entity_class, q->entity_class) ||
-                p->n_spans != q->n_spans || p->n_mappings != q->n_mappings || !same_meta(&p->metadata, &q->metadata))
+                p->n_spans != q->n_spans || p->n_mappings != q->n_mappings ||
+                !same_meta(&p->metadata, &q->metadata))
                 return false;
             for (uint32_t j = 0; j < p->n_spans; j++)
-                if (p->spans[j].start != q->spans[j].start || p->spans[j].end != q->spans[j].end) return false;
+                if (p->spans[j].start != q->spans[j].start || p->spans[j].end != q->spans[j].end)
+                    return false;
             for (uint32_t j = 0; j < p->n_mappings; j++)
-                if (!kz_str_eq(p->mappings[j].idx, q->mappings[j].idx) || !kz_str_eq(p->mappings[j].source, q->mappings[j].source))
+                if (!kz_str_eq(p->mappings[j].idx, q->mappings[j].idx) ||
+                    !kz_str_eq(p->mappings[j].source, q->mappings[j].source))
                     return false;
         }
     }
@@ -512,7 +533,9 @@ KZ_TEST(bioc_round_trip_and_golden) {
 
 KZ_TEST(bioc_writer_escapes_and_keeps_offsets) {
     /* Controls and U+FFFE cannot appear in XML 1.0; CR must survive parsing. */
-    const char text[] = "a\x01" "b\r\nc & <d> \"]]>\" \t\xEF\xBF\xBE" "BRCA1 é";
+    const char text[] = "a\x01"
+                        "b\r\nc & <d> \"]]>\" \t\xEF\xBF\xBE"
+                        "BRCA1 é";
     kz_doc *d = kz_doc_new("id<&>\"", 6);
     kz_section *sec;
     kz_error e;
@@ -522,11 +545,18 @@ KZ_TEST(bioc_writer_escapes_and_keeps_offsets) {
     const char *gene = strstr(text, "BRCA1");
     kz_span sp[2] = {{gene - text, gene - text + 5}, {0, 1}};
     kz_entity *ent;
-    kz_entity_init init = {.spans = sp, .n_spans = 2, .join_str = " ", .entity_class = kz_str_c("gene&co"),
-                           .namespace_ = kz_str_c("t"), .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
+    kz_entity_init init = {.spans = sp,
+                           .n_spans = 2,
+                           .join_str = " ",
+                           .entity_class = kz_str_c("gene&co"),
+                           .namespace_ = kz_str_c("t"),
+                           .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
     KZ_CHECK_INT(kz_section_add_entity(d, sec, &init, &ent, &e), 0);
-    kz_mapping m = {.idx = kz_str_c("HGNC:1100"), .source = kz_str_c("HGNC"), .default_label = kz_str_c("x"),
-                    .parser_name = kz_str_c("p"), .string_match_strategy = kz_str_c("s")};
+    kz_mapping m = {.idx = kz_str_c("HGNC:1100"),
+                    .source = kz_str_c("HGNC"),
+                    .default_label = kz_str_c("x"),
+                    .parser_name = kz_str_c("p"),
+                    .string_match_strategy = kz_str_c("s")};
     KZ_CHECK_INT(kz_entity_add_mapping(d, ent, &m), 0);
     kz_span ss = {0, 5};
     KZ_CHECK_INT(kz_section_set_sentence_spans(d, sec, &ss, 1, &e), 0);
@@ -544,9 +574,12 @@ KZ_TEST(bioc_writer_escapes_and_keeps_offsets) {
     KZ_CHECK_KSTR(r->idx, "id<&>\"");
     KZ_CHECK_KSTR(r->sections[0]->name, "we\"ird <name>");
     /* Each replaced character is still one code point: offsets hold. */
-    KZ_CHECK_KSTR(r->sections[0]->text, "a\xEF\xBF\xBD" "b\r\nc & <d> \"]]>\" \t\xEF\xBF\xBD" "BRCA1 é");
+    KZ_CHECK_KSTR(r->sections[0]->text, "a\xEF\xBF\xBD"
+                                        "b\r\nc & <d> \"]]>\" \t\xEF\xBF\xBD"
+                                        "BRCA1 é");
     KZ_CHECK_KSTR(kz_meta_get(&r->metadata, "infons"), "{\"k\\\"ey\":\"v\xEF\xBF\xBD\"}");
-    KZ_CHECK_KSTR(kz_meta_get(&r->sections[0]->metadata, "n"), "\"[1,2]\""); /* non-strings come back as text */
+    KZ_CHECK_KSTR(kz_meta_get(&r->sections[0]->metadata, "n"),
+                  "\"[1,2]\""); /* non-strings come back as text */
     const kz_entity *re = r->sections[0]->entities[0];
     KZ_CHECK_KSTR(re->entity_class, "gene&co");
     KZ_CHECK_INT(re->n_spans, 2);

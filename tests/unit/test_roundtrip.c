@@ -10,10 +10,23 @@ static char *write_all(kz_doc **docs, int n, kz_format fmt, size_t *len) {
     FILE *f = open_memstream(&buf, len);
     kz_writer *w;
     kz_error e;
-    if (kz_writer_open_file(&w, f, "mem", fmt, NULL, &e) != 0) { fclose(f); free(buf); return NULL; }
+    if (kz_writer_open_file(&w, f, "mem", fmt, NULL, &e) != 0) {
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     for (int i = 0; i < n; i++)
-        if (kz_writer_write(w, docs[i], &e) != 0) { kz_writer_close(w, &e); fclose(f); free(buf); return NULL; }
-    if (kz_writer_close(w, &e) != 0) { fclose(f); free(buf); return NULL; }
+        if (kz_writer_write(w, docs[i], &e) != 0) {
+            kz_writer_close(w, &e);
+            fclose(f);
+            free(buf);
+            return NULL;
+        }
+    if (kz_writer_close(w, &e) != 0) {
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     fclose(f);
     return buf;
 }
@@ -32,7 +45,10 @@ static int read_all(const char *data, size_t len, kz_format fmt, kz_doc **docs, 
             n = -1;
             break;
         }
-        if (n < cap) docs[n++] = d; else kz_doc_free(d);
+        if (n < cap)
+            docs[n++] = d;
+        else
+            kz_doc_free(d);
     }
     if (n >= 0 && kz_reader_warnings(r) != 0) n = -2;
     kz_reader_close(r);
@@ -52,10 +68,11 @@ static char *span_signature(const kz_doc *d) {
             const kz_entity *e = sec->entities[i];
             for (uint32_t k = 0; k < e->n_spans && n < 256; k++) {
                 char *l = NULL;
-                int len = asprintf(&l, "%u %lld %lld %.*s %.*s", s, (long long)kz_offset_map_to_cp(m, e->spans[k].start),
-                                   (long long)kz_offset_map_to_cp(m, e->spans[k].end), (int)e->entity_class.len,
-                                   e->entity_class.ptr, e->n_mappings ? (int)e->mappings[0].idx.len : 1,
-                                   e->n_mappings ? e->mappings[0].idx.ptr : "-");
+                int len = asprintf(
+                    &l, "%u %lld %lld %.*s %.*s", s, (long long)kz_offset_map_to_cp(m, e->spans[k].start),
+                    (long long)kz_offset_map_to_cp(m, e->spans[k].end), (int)e->entity_class.len,
+                    e->entity_class.ptr, e->n_mappings ? (int)e->mappings[0].idx.len : 1,
+                    e->n_mappings ? e->mappings[0].idx.ptr : "-");
                 if (len > 0) lines[n++] = l;
             }
         }
@@ -63,25 +80,38 @@ static char *span_signature(const kz_doc *d) {
     }
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
-            char *t = lines[j]; lines[j] = lines[j - 1]; lines[j - 1] = t;
+            char *t = lines[j];
+            lines[j] = lines[j - 1];
+            lines[j - 1] = t;
         }
     size_t total = 1;
     for (int i = 0; i < n; i++) total += strlen(lines[i]) + 1;
     char *out = calloc(1, total);
-    for (int i = 0; i < n; i++) { strcat(out, lines[i]); strcat(out, "\n"); free(lines[i]); }
+    for (int i = 0; i < n; i++) {
+        strcat(out, lines[i]);
+        strcat(out, "\n");
+        free(lines[i]);
+    }
     return out;
 }
 
 static void add(kz_doc *d, kz_section *s, const char *cls, const char *id, int64_t b0, int64_t b1, int64_t b2,
                 int64_t b3) {
     kz_span sp[2] = {{b0, b1}, {b2, b3}};
-    kz_entity_init in = {.spans = sp, .n_spans = b2 >= 0 ? 2 : 1, .join_str = " ", .entity_class = kz_str_c(cls),
-                         .namespace_ = kz_str_c("Test"), .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
+    kz_entity_init in = {.spans = sp,
+                         .n_spans = b2 >= 0 ? 2 : 1,
+                         .join_str = " ",
+                         .entity_class = kz_str_c(cls),
+                         .namespace_ = kz_str_c("Test"),
+                         .mention_confidence = KZ_MENTION_HIGHLY_LIKELY};
     kz_entity *e;
     kz_error err;
     if (kz_section_add_entity(d, s, &in, &e, &err) != 0) return;
-    kz_mapping m = {.default_label = e->match, .source = kz_str_c("MESH"), .parser_name = kz_str_c("Test"),
-                    .idx = kz_str_c(id), .string_match_strategy = kz_str_c("gold"),
+    kz_mapping m = {.default_label = e->match,
+                    .source = kz_str_c("MESH"),
+                    .parser_name = kz_str_c("Test"),
+                    .idx = kz_str_c(id),
+                    .string_match_strategy = kz_str_c("gold"),
                     .string_match_confidence = KZ_SMC_HIGHLY_LIKELY};
     kz_entity_add_mapping(d, e, &m);
 }
@@ -94,9 +124,11 @@ static int64_t at(const kz_section *s, const char *needle) {
 
 KZ_TEST(text_kazu_pubtator_bioc_kazu_keeps_every_span) {
     /* Two docs, one line each: accents, €, Greek and an emoji before entities. */
-    const char *text = "Caf\xc3\xa9ine \xe2\x82\xac" "5 and \xce\xb1-synuclein \xf0\x9f\xa7\xac in Parkinson disease and "
-                       "lung and breast cancer.\n"
-                       "H\xc3\xa9patite B (HBV) \xe2\x80\x94 tumour necrosis factor-\xce\xb1 (TNF-\xce\xb1) rises.\n";
+    const char *text =
+        "Caf\xc3\xa9ine \xe2\x82\xac"
+        "5 and \xce\xb1-synuclein \xf0\x9f\xa7\xac in Parkinson disease and "
+        "lung and breast cancer.\n"
+        "H\xc3\xa9patite B (HBV) \xe2\x80\x94 tumour necrosis factor-\xce\xb1 (TNF-\xce\xb1) rises.\n";
     kz_reader_params rp = kz_reader_default_params();
     rp.text_one_per_line = true;
     kz_reader *r;
@@ -114,7 +146,7 @@ KZ_TEST(text_kazu_pubtator_bioc_kazu_keeps_every_span) {
     int64_t lung = at(s0, "lung"), cancer = at(s0, "cancer"), breast = at(s0, "breast cancer");
     add(docs[0], s0, "gene", "SNCA", syn, syn + (int64_t)strlen("\xce\xb1-synuclein"), -1, -1);
     add(docs[0], s0, "disease", "D010300", pd, pd + 17, -1, -1);
-    add(docs[0], s0, "disease", "D009369", pd + 10, pd + 17, -1, -1);          /* nested in the one above */
+    add(docs[0], s0, "disease", "D009369", pd + 10, pd + 17, -1, -1);           /* nested in the one above */
     add(docs[0], s0, "disease", "D008175", lung, lung + 4, cancer, cancer + 6); /* non-contiguous */
     add(docs[0], s0, "disease", "D001943", breast, breast + 13, -1, -1);
     int64_t hep = at(s1, "H\xc3\xa9patite B"), tnf = at(s1, "tumour necrosis factor-\xce\xb1");
