@@ -51,6 +51,9 @@ int cli_bad_option(const char *cmd, char **argv);
 
 /* Read every input, run p (NULL = none) in batches, write in input order.
  * Returns the exit code. */
+/* The pipeline from a YAML file, or the built-in one when config_path is NULL.
+ * Reports the error on stderr and returns NULL on failure. */
+kz_pipeline *cli_load_pipeline(const char *config_path);
 int cli_process(const char *cmd, const cli_io *o, char **inputs, int n_inputs, const kz_pipeline *p,
                 const kz_pipeline_run_params *rp);
 

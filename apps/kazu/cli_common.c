@@ -289,3 +289,21 @@ int cli_process(const char *cmd, const cli_io *o, char **inputs, int n_inputs, c
     strlist_free(&in);
     return code;
 }
+
+kz_pipeline *cli_load_pipeline(const char *config_path) {
+    kz_error err;
+    kz_pipeline *p = NULL;
+    int rc;
+    if (config_path) {
+        kz_config *cfg;
+        rc = kz_config_load_file(&cfg, config_path, NULL, &err);
+        if (!rc) {
+            rc = kz_pipeline_new(kz_config_root(cfg), &p, &err);
+            kz_config_free(cfg);
+        }
+    } else {
+        rc = kz_pipeline_new_default(&p, &err);
+    }
+    if (rc) cli_report(&err);
+    return rc ? NULL : p;
+}

@@ -76,23 +76,8 @@ int cmd_annotate(int argc, char **argv) {
     }
     if (optind >= argc) return cli_usage(cmd, "no input given (use - for stdin)");
 
-    kz_error err;
-    kz_pipeline *p = NULL;
-    int rc;
-    if (config_path) {
-        kz_config *cfg;
-        rc = kz_config_load_file(&cfg, config_path, NULL, &err);
-        if (!rc) {
-            rc = kz_pipeline_new(kz_config_root(cfg), &p, &err);
-            kz_config_free(cfg);
-        }
-    } else {
-        rc = kz_pipeline_new_default(&p, &err);
-    }
-    if (rc) {
-        cli_report(&err);
-        return CLI_FATAL;
-    }
+    kz_pipeline *p = cli_load_pipeline(config_path);
+    if (!p) return CLI_FATAL;
     kz_pipeline_run_params rp = kz_pipeline_run_default_params();
     rp.step_group = group;
     const char **steps = NULL;
@@ -102,6 +87,7 @@ int cmd_annotate(int argc, char **argv) {
     }
     rp.steps = steps;
     int code;
+    kz_error err;
     if (steps_arg && rp.n_steps == 0)
         code = cli_usage(cmd,
                          "--steps needs step names, e.g. --steps SentenceSplitter,MergeOverlappingEntsStep");

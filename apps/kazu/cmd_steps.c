@@ -29,23 +29,8 @@ int cmd_steps(int argc, char **argv) {
         config_path = optarg;
     }
     if (optind < argc) return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-    kz_error err;
-    kz_pipeline *p = NULL;
-    int rc;
-    if (config_path) {
-        kz_config *cfg;
-        rc = kz_config_load_file(&cfg, config_path, NULL, &err);
-        if (!rc) {
-            rc = kz_pipeline_new(kz_config_root(cfg), &p, &err);
-            kz_config_free(cfg);
-        }
-    } else {
-        rc = kz_pipeline_new_default(&p, &err);
-    }
-    if (rc) {
-        cli_report(&err);
-        return CLI_FATAL;
-    }
+    kz_pipeline *p = cli_load_pipeline(config_path);
+    if (!p) return CLI_FATAL;
     printf("Step types:\n");
     for (size_t i = 0, n = kz_step_type_count(); i < n; i++) {
         const kz_step_type *t = kz_step_type_at(i);
