@@ -100,10 +100,18 @@ int kz__json_put_double(kz_buf *b, double v) {
     /* Shortest round-tripping digits, as Python's repr. */
     char e[40];
     int prec;
-    for (prec = 1; prec <= 17; prec++) {
+    /* Round-tripping is monotonic in the precision, so binary-search the shortest. */
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        prec = (lo + hi) / 2;
         snprintf(e, sizeof e, "%.*e", prec - 1, v);
-        if (strtod(e, NULL) == v) break;
+        if (strtod(e, NULL) == v)
+            hi = prec;
+        else
+            lo = prec + 1;
     }
+    prec = lo;
+    snprintf(e, sizeof e, "%.*e", prec - 1, v);
     /* e = [-]d[.ddd]e[+-]XX */
     char digits[24];
     int nd = 0;

@@ -191,3 +191,23 @@ KZ_TEST(candidate_metrics_merge_like_kazu) {
     KZ_CHECK_INT(ent->n_candidates, 2);
     kz_doc_free(d);
 }
+
+KZ_TEST(python_float_repr_round_trips) {
+    /* Random bit patterns: every finite double must read back exactly. */
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    kz_buf b;
+    kz__buf_init(&b, 0);
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        memcpy(&v, &x, sizeof v);
+        if (v != v || v - v != 0) continue; /* NaN, inf */
+        kz__buf_clear(&b);
+        KZ_CHECK_INT(kz__json_put_double(&b, v), 0);
+        if (strtod(b.data, NULL) != v) {
+            kz_test_fail(__FILE__, __LINE__, "%.17g printed as %s", v, b.data);
+            break;
+        }
+    }
+    kz__buf_free(&b);
+}
