@@ -25,5 +25,6 @@
 #include "io.h"
 #include "config.h"
 #include "pipeline.h"
+#include "normalise.h"
 
 #endif
