@@ -4,16 +4,9 @@
 #include <stdlib.h>
 #include <strings.h>
 #include "json_int.h"
+#include "bioc_int.h"
 
 /* Infon keys whose values are identifiers ("A;B" or "A,B") rather than metadata. */
-static const char *const k_id_keys[] = {"identifier", "MESH", "NCBI Gene", "NCBI Taxonomy"};
-
-static bool is_id_key(const char *k, size_t kl) {
-    for (size_t i = 0; i < sizeof k_id_keys / sizeof k_id_keys[0]; i++)
-        if (strlen(k_id_keys[i]) == kl && strncasecmp(k_id_keys[i], k, kl) == 0) return true;
-    return false;
-}
-
 /* ---- reader ------------------------------------------------------------------------ */
 typedef struct bioc_passage {
     kz_section *sec;
@@ -79,32 +72,9 @@ static int add_relations(bioc_ctx *c, const json_t *rels) {
     return 0;
 }
 
-/* ids under an identifier key -> one gold mapping each; source = the id's
- * prefix ("MESH:D1" -> MESH), else the key ("NCBI Gene"), else "BioC". */
 static int add_mappings(bioc_ctx *c, kz_entity *ent, const char *key, size_t kl, const char *ids,
                         size_t len) {
-    size_t i = 0;
-    while (i <= len) {
-        size_t j = i;
-        while (j < len && ids[j] != ';' && ids[j] != ',') j++;
-        size_t a = i, b = j;
-        while (a < b && (ids[a] == ' ' || ids[a] == '\t')) a++;
-        while (b > a && (ids[b - 1] == ' ' || ids[b - 1] == '\t')) b--;
-        i = j + 1;
-        if (a == b || (b - a == 1 && ids[a] == '-')) continue; /* PubTator's "no id" */
-        const char *colon = memchr(ids + a, ':', b - a);
-        kz_mapping m = {0};
-        m.default_label = ent->match;
-        m.source = colon && colon > ids + a ? (kz_str){ids + a, (size_t)(colon - (ids + a))}
-                   : kl == 10 && strncasecmp(key, "identifier", 10) == 0 ? kz_str_c("BioC")
-                                                                         : (kz_str){key, kl};
-        m.parser_name = kz_str_c("BioC");
-        m.idx = (kz_str){ids + a, b - a};
-        m.string_match_strategy = kz_str_c("gold");
-        m.string_match_confidence = KZ_SMC_HIGHLY_LIKELY;
-        TRY(kz_entity_add_mapping(c->doc, ent, &m));
-    }
-    return 0;
+    return kz__bioc_add_mappings(c->doc, ent, (kz_str){key, kl}, (kz_str){ids, len});
 }
 
 /* Annotation infons: type -> class (done), identifier keys -> mappings, the rest -> metadata. */
@@ -116,12 +86,12 @@ static int annotation_infons(bioc_ctx *c, kz_entity *ent, const json_t *infons) 
         const json_t *v = json_object_iter_value(it);
         char num[32];
         if (kz__json_key_is(k, kl, "type")) continue;
-        if (is_id_key(k, kl) && json_is_string(v)) {
+        if (kz__bioc_is_id_key((kz_str){k, kl}) && json_is_string(v)) {
             TRY(add_mappings(c, ent, k, kl, json_string_value(v), json_string_length(v)));
-        } else if (is_id_key(k, kl) && json_is_integer(v)) {
+        } else if (kz__bioc_is_id_key((kz_str){k, kl}) && json_is_integer(v)) {
             int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
             TRY(add_mappings(c, ent, k, kl, num, (size_t)n));
-        } else if (!is_id_key(k, kl) || !json_is_null(v)) {
+        } else if (!kz__bioc_is_id_key((kz_str){k, kl}) || !json_is_null(v)) {
             TRY(kz__json_meta_set(c->doc, &ent->metadata, k, kl, v, &c->st->scratch));
         }
     }
@@ -469,8 +439,7 @@ static int put_meta_infons(bw_ctx *c, bool *first, const kz_meta *m, const char 
                            const json_t *taken) {
     for (uint32_t i = 0; i < m->n; i++) {
         kz_str k = m->items[i].key;
-        if (in_list(k, skip) || (skip_ids && is_id_key(k.ptr, k.len)) ||
-            json_object_getn(taken, k.ptr, k.len))
+        if (in_list(k, skip) || (skip_ids && kz__bioc_is_id_key(k)) || json_object_getn(taken, k.ptr, k.len))
             continue;
         TRY(put_key(c, first, k));
         TRY(kz__json_put_raw(c->b, m->items[i].value, c->ascii));
@@ -478,37 +447,20 @@ static int put_meta_infons(bw_ctx *c, bool *first, const kz_meta *m, const char 
     return 0;
 }
 
-/* Key a mapping is written under so that reading gives it back: "identifier",
- * except an unprefixed id whose source is an identifier key ("NCBI Gene": 672). */
-static kz_str mapping_key(const kz_mapping *m) {
-    const char *colon = m->idx.ptr ? memchr(m->idx.ptr, ':', m->idx.len) : NULL;
-    bool prefixed = colon && colon > m->idx.ptr;
-    return !prefixed && m->source.ptr && is_id_key(m->source.ptr, m->source.len) ? m->source
-                                                                                 : kz_str_c("identifier");
-}
-
 /* One infon per key, ids joined with ';' (the reader splits on ';' and ','). */
 static int put_mappings(bw_ctx *c, bool *first, const kz_entity *e) {
-    for (uint32_t i = 0; i < e->n_mappings; i++) {
-        kz_str key = mapping_key(&e->mappings[i]);
-        bool seen = false;
-        for (uint32_t j = 0; j < i && !seen; j++) seen = kz_str_eq(mapping_key(&e->mappings[j]), key);
-        if (seen) continue;
-        size_t total = 0, n = 0;
-        for (uint32_t j = i; j < e->n_mappings; j++) total += e->mappings[j].idx.len + 1;
-        char *ids = kz_arena_alloc(c->tmp, total + 1);
-        if (!ids) return KZ_ENOMEM;
-        for (uint32_t j = i; j < e->n_mappings; j++) {
-            kz_str idx = e->mappings[j].idx;
-            if (!idx.ptr || !kz_str_eq(mapping_key(&e->mappings[j]), key)) continue;
-            if (n) ids[n++] = ';';
-            memcpy(ids + n, idx.ptr, idx.len);
-            n += idx.len;
-        }
-        TRY(put_key(c, first, key));
-        TRY(put_str(c, (kz_str){ids, n}));
+    kz_buf ids;
+    kz__buf_init(&ids, 0);
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < e->n_mappings; i++) {
+        kz_str key;
+        rc = kz__bioc_ids_for_key(e, i, &key, &ids);
+        if (rc <= 0) continue;
+        rc = put_key(c, first, key);
+        if (!rc) rc = put_str(c, (kz_str){ids.data, ids.len});
     }
-    return 0;
+    kz__buf_free(&ids);
+    return rc;
 }
 
 static const char *const k_entity_skip[] = {"type", "bioc_id", NULL};

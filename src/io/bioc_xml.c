@@ -4,16 +4,9 @@
 #include <time.h>
 #include <jansson.h>
 #include "xml_int.h"
+#include "bioc_int.h"
 
 /* Infon keys whose values are identifiers ("A;B" or "A,B") rather than metadata. */
-static const char *const k_id_keys[] = {"identifier", "MESH", "NCBI Gene", "NCBI Taxonomy"};
-
-static bool is_id_key(kz_str key) {
-    for (size_t i = 0; i < sizeof k_id_keys / sizeof k_id_keys[0]; i++)
-        if (strlen(k_id_keys[i]) == key.len && strncasecmp(k_id_keys[i], key.ptr, key.len) == 0) return true;
-    return false;
-}
-
 /* ============================== reader ====================================== */
 
 /* Structural elements we descend into; everything else is a leaf we capture
@@ -384,30 +377,9 @@ static void finish_leaf(bc_state *s) {
     }
 }
 
-/* "MESH:D1;D2" or "A,B" under an identifier key: one gold mapping per id. */
 static int add_mappings(bc_state *s, kz_entity *ent, kz_str key, kz_str ids) {
-    size_t i = 0;
-    while (i <= ids.len) {
-        size_t j = i;
-        while (j < ids.len && ids.ptr[j] != ';' && ids.ptr[j] != ',') j++;
-        kz_str id = kz__xml_trim((kz_str){ids.ptr + i, j - i});
-        i = j + 1;
-        if (!id.len || (id.len == 1 && id.ptr[0] == '-')) continue; /* PubTator's "no id" */
-        const char *colon = memchr(id.ptr, ':', id.len);
-        kz_mapping m = {0};
-        m.default_label = ent->match;
-        /* The prefix of "MESH:D1"; else the key ("NCBI Gene"), or "BioC". */
-        m.source = colon && colon > id.ptr ? (kz_str){id.ptr, (size_t)(colon - id.ptr)}
-                   : key.len == 10 && !strncasecmp(key.ptr, "identifier", 10) ? kz_str_c("BioC")
-                                                                              : key;
-        m.parser_name = kz_str_c("BioC");
-        m.idx = id;
-        m.string_match_strategy = kz_str_c("gold");
-        m.string_match_confidence = KZ_SMC_HIGHLY_LIKELY;
-        int rc = kz_entity_add_mapping(s->doc, ent, &m);
-        if (rc) return fail_doc(s, rc, "%s", kz_strerror(rc));
-    }
-    return 0;
+    int rc = kz__bioc_add_mappings(s->doc, ent, key, ids);
+    return rc ? fail_doc(s, rc, "%s", kz_strerror(rc)) : 0;
 }
 
 /* Annotation -> entity in sec (cp_len code points). A bad annotation is
@@ -463,7 +435,7 @@ static int add_annotation(bc_state *s, kz_section *sec, const kz_offset_map *map
         return fail_doc(s, KZ_ENOMEM, "out of memory");
     for (const bc_infon *in = a->infons; in; in = in->next) {
         if (kz_str_eq_c(in->key, "type")) continue;
-        if (is_id_key(in->key))
+        if (kz__bioc_is_id_key(in->key))
             rc = add_mappings(s, ent, in->key, in->value);
         else if (kz_meta_set_string(d, &ent->metadata, in->key, in->value))
             rc = fail_doc(s, KZ_ENOMEM, "out of memory");
@@ -772,7 +744,8 @@ static int put_meta_infons(kz_buf *b, const kz_meta *m, const char *const *skip,
                            const json_t *taken) {
     for (uint32_t i = 0; i < m->n; i++) {
         kz_str k = m->items[i].key;
-        if (in_list(k, skip) || (skip_ids && is_id_key(k)) || json_object_get(taken, k.ptr)) continue;
+        if (in_list(k, skip) || (skip_ids && kz__bioc_is_id_key(k)) || json_object_get(taken, k.ptr))
+            continue;
         json_t *v = load_json(m->items[i].value);
         if (!v) return KZ_ENOMEM;
         int rc = put_json_infon(b, k, v);
@@ -782,34 +755,23 @@ static int put_meta_infons(kz_buf *b, const kz_meta *m, const char *const *skip,
     return 0;
 }
 
-/* Key a mapping is written under so that reading gives it back: "identifier",
- * except an unprefixed id whose source is an identifier key ("NCBI Gene": 672). */
-static kz_str mapping_key(const kz_mapping *m) {
-    const char *colon = m->idx.ptr ? memchr(m->idx.ptr, ':', m->idx.len) : NULL;
-    bool prefixed = colon && colon > m->idx.ptr;
-    return !prefixed && m->source.ptr && is_id_key(m->source) ? m->source : kz_str_c("identifier");
-}
-
+/* One infon per key, ids joined with ';', keys in order of first use. */
 static int put_mappings(kz_buf *b, const kz_entity *e) {
-    /* One infon per key, ids joined with ';', keys in order of first use. */
-    for (uint32_t i = 0; i < e->n_mappings; i++) {
-        kz_str key = mapping_key(&e->mappings[i]);
-        bool seen = false;
-        for (uint32_t j = 0; j < i && !seen; j++) seen = kz_str_eq(mapping_key(&e->mappings[j]), key);
-        if (seen) continue;
-        int rc = kz__buf_puts(b, "<infon");
+    kz_buf ids;
+    kz__buf_init(&ids, 0);
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < e->n_mappings; i++) {
+        kz_str key;
+        rc = kz__bioc_ids_for_key(e, i, &key, &ids);
+        if (rc <= 0) continue;
+        rc = kz__buf_puts(b, "<infon");
         if (!rc) rc = put_attr(b, "key", key);
         if (!rc) rc = kz__buf_putc(b, '>');
-        for (uint32_t j = i, n = 0; !rc && j < e->n_mappings; j++) {
-            kz_str idx = e->mappings[j].idx;
-            if (!kz_str_eq(mapping_key(&e->mappings[j]), key)) continue;
-            if (n++) rc = kz__buf_putc(b, ';');
-            if (!rc) rc = put_esc(b, idx.ptr ? idx.ptr : "", idx.len, false);
-        }
+        if (!rc) rc = put_esc(b, ids.data, ids.len, false);
         if (!rc) rc = kz__buf_puts(b, "</infon>");
-        if (rc) return rc;
     }
-    return 0;
+    kz__buf_free(&ids);
+    return rc;
 }
 
 /* The annotation id: the one read from BioC ("bioc_id"), else a running number. */
