@@ -62,6 +62,12 @@ int cmd_annotate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_steps(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_kb(int argc,
+           char **argv); /* cmd_kb.c: kb build|info|lookup|diff|verify; kb download -> cmd_kb_download */
+int cmd_kb_download(int argc, char **argv); /* cmd_kb_download.c */
+int cmd_model(int argc, char **argv);       /* cmd_model.c */
+int cmd_ner(int argc, char **argv);         /* cmd_ner.c */
 extern const char cli_annotate_help[], cli_convert_help[], cli_steps_help[], cli_version_help[];
+extern const char cli_kb_help[], cli_kb_download_help[], cli_model_help[], cli_ner_help[];
 
 #endif

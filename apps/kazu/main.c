@@ -13,6 +13,9 @@ typedef struct command {
 static const command k_commands[] = {
     {"annotate", cmd_annotate, cli_annotate_help, "run the pipeline over documents and write them annotated"},
     {"convert", cmd_convert, cli_convert_help, "convert documents between formats (no pipeline)"},
+    {"kb", cmd_kb, cli_kb_help, "build, inspect, query, compare and download knowledge-base packs"},
+    {"model", cmd_model, cli_model_help, "inspect and convert BERT models (HF directories, .kzm files)"},
+    {"ner", cmd_ner, cli_ner_help, "run a transformer NER model over documents and print the entities"},
     {"steps", cmd_steps, cli_steps_help, "list step types and the configured steps and step groups"},
     {"version", cmd_version, cli_version_help, "print the versions of kazu-c and its libraries"},
 };
