@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan fuzz bench format format-check clean
+.PHONY: all deps build run test test-unit test-asan fuzz bench format format-check clean kb kb-full
 
 all: build
 
@@ -36,6 +36,19 @@ fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKZ_FUZZ=ON -DKZ_DATA_TESTS=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 	cd build-fuzz && ctest --output-on-failure -L fuzz
+
+# The embedded default knowledge base (GO, human genes, NCBI taxonomy from Debian's
+# Bioconductor data packages, fetched without R) and the full one over ../shared/data.
+KB_SRC ?= $(BUILD)/kb-src
+KB_OUT ?= $(BUILD)/kb
+kb: build
+	@./scripts/fetch-default-kb.sh $(KB_SRC)
+	@mkdir -p $(KB_OUT)
+	KZ_KB_SOURCES=$(abspath $(KB_SRC)) ./$(BUILD)/kazu kb build kb/default.yaml -o $(KB_OUT)/default.kzkb
+
+kb-full: build
+	@mkdir -p $(KB_OUT)
+	KZ_KB_SOURCES=$(abspath $(KB_SRC)) ./$(BUILD)/kazu kb build kb/full.yaml -o $(KB_OUT)/full.kzkb
 
 bench: build
 	@ls $(BUILD)/bench_* 2>/dev/null || true

@@ -117,6 +117,13 @@ typedef struct kz_onto_spec {
 
     /* RDA_TABLE: object name of the data.frame in the .rda ("specData"). */
     const char *rda_object;
+
+    /* Tabular family (tabular, sqlite, rda-table, ctd-tsv, hgnc-tsv, drugbank-csv, ncbi-taxonomy):
+     * "COLREF =~ ERE" keeps a row whose column value matches the POSIX ERE, "COLREF !~ ERE" one
+     * whose value does not; every filter must hold. Applied to each row before rows of one id are
+     * merged. COLREF as in the column map ("genus+species"); for sqlite a result column name. */
+    const char *const *row_filters;
+    size_t n_row_filters;
 } kz_onto_spec;
 
 /* Parse spec->path and emit every kept term. Per-record problems are
