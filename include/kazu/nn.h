@@ -32,8 +32,9 @@ typedef struct kz_wordpiece_opts {
 /* HF defaults for an uncased (lowercase) or cased model. */
 KZ_API kz_wordpiece_opts kz_wordpiece_default_opts(bool lowercase);
 
-/* Load vocab.txt (one token per line, id = line number). KZ_EIO / KZ_EPARSE
- * (invalid UTF-8, duplicate token: message has path:line). */
+/* Load vocab.txt (one token per line, id = line number); opts NULL = uncased
+ * defaults. KZ_EIO / KZ_EPARSE (invalid UTF-8, duplicate token: message has
+ * path:line) / KZ_ELIMIT (> 256 MiB or > 2^24 tokens). */
 KZ_API int kz_wordpiece_load(const char *vocab_path, const kz_wordpiece_opts *opts, kz_wordpiece **out,
                              kz_error *err);
 /* Same from memory (tokens separated by '\n'; a trailing '\r' is stripped). */
@@ -60,6 +61,9 @@ typedef struct kz_wp_token {
 } kz_wp_token;
 
 /* Tokenise text (valid UTF-8; KZ_EUTF8 otherwise) WITHOUT special tokens.
+ * Special-token strings in the text ([CLS] [SEP] [PAD] [MASK], unk; those in
+ * the vocab) are matched verbatim as HF does. KZ_ENOTFOUND if a word needs
+ * the unk token and the vocabulary lacks it.
  * Appends to the caller's growable array (*toks, *n, *cap; realloc'd; free()
  * when done). Linear in the input length. Thread-safe. */
 KZ_API int kz_wordpiece_encode(const kz_wordpiece *wp, const char *text, size_t len, kz_wp_token **toks,
@@ -115,6 +119,25 @@ KZ_API int kz_precision_parse(const char *name, kz_precision *out);
  * symmetric int8 for the dense layers, fp32 elsewhere). Written to a temporary
  * name and renamed. */
 KZ_API int kz_bert_save(const kz_bert *m, const char *path, kz_precision storage, kz_error *err);
+
+/* What a loaded model came from (for `kazu model info`). Strings are static or
+ * owned by the model. */
+typedef struct kz_bert_stats {
+    const char *format;  /* "safetensors", "torch-zip", "kzm", "memory" */
+    const char *file;    /* weights file basename ("" if none) */
+    uint64_t file_bytes; /* its size */
+    uint32_t n_tensors;  /* tensors in the file, ignored ones included */
+    uint32_t n_ignored;  /* pooler.*, position_ids, cls.* (not used) */
+    uint64_t n_params;   /* elements over all those tensors */
+    uint64_t n_params_used;
+    uint32_t n_by_dtype[5]; /* tensors stored as F32, F16, BF16, I8, I64 */
+    kz_precision stored;
+    bool has_tokenizer, lowercase, tokenize_chinese_chars;
+    int strip_accents; /* -1 follow lowercase, 0, 1 */
+} kz_bert_stats;
+KZ_API void kz_bert_get_stats(const kz_bert *m, kz_bert_stats *out);
+/* Check a .kzm file's data checksum (reads the whole file). 0 or KZ_EPARSE/KZ_EIO/KZ_EFORMAT. */
+KZ_API int kz_bert_verify_file(const char *path, kz_error *err);
 
 /* ---- inference ------------------------------------------------------------------
  * An engine holds weights prepared for one compute precision (packed /

@@ -8,5 +8,6 @@
 /* Built-in step types (registered by the registry on first use). */
 extern const kz_step_type kz__step_sentence_splitter;
 extern const kz_step_type kz__step_merge_overlapping;
+extern const kz_step_type kz__step_transformers_ner; /* src/ner/ner_step.c */
 
 #endif

@@ -33,6 +33,7 @@ static void register_builtins(void) {
     pthread_mutex_lock(&g_lock);
     add_locked(&kz__step_sentence_splitter);
     add_locked(&kz__step_merge_overlapping);
+    add_locked(&kz__step_transformers_ner);
     pthread_mutex_unlock(&g_lock);
 }
 
