@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan fuzz bench format format-check clean kb kb-full
+.PHONY: all deps build run test test-unit test-asan fuzz bench format format-check clean kb kb-full kb-check
 
 all: build
 
@@ -45,6 +45,14 @@ kb: build
 	@./scripts/fetch-default-kb.sh $(KB_SRC)
 	@mkdir -p $(KB_OUT)
 	KZ_KB_SOURCES=$(abspath $(KB_SRC)) ./$(BUILD)/kazu kb build kb/default.yaml -o $(KB_OUT)/default.kzkb
+
+# Build the default KB and check that known names link to the right ids.
+kb-check: kb
+	./$(BUILD)/kazu kb verify $(KB_OUT)/default.kzkb
+	./$(BUILD)/kazu kb lookup $(KB_OUT)/default.kzkb TP53 --class gene | grep -q 'NCBIGene:7157'
+	./$(BUILD)/kazu kb lookup $(KB_OUT)/default.kzkb 'apoptotic process' --class biological_process | grep -q 'GO:0006915'
+	./$(BUILD)/kazu kb lookup $(KB_OUT)/default.kzkb 'Homo sapiens' --class species | grep -q 'NCBITaxon:9606'
+	@echo "kb-check: default KB ok"
 
 kb-full: build
 	@mkdir -p $(KB_OUT)

@@ -3,6 +3,7 @@
 # BertForTokenClassification, written out; no transformers package) producing the fixtures
 # in tests/golden/bert/ for kazu-c's engine parity tests.
 """Usage: bert_reference.py [--out tests/golden/bert] [--kazu-model DIR] [--write-safetensors PATH]
+       bert_reference.py --int8-study
 
 Writes
   kazu_test_model.txt  hidden states + logits of a seeded random token-classification head on
@@ -327,6 +328,63 @@ def write_kazu_fixture(out_dir, model_dir):
         f.write("\n".join(lines) + "\n")
 
 
+def quant_study():
+    """Int8 context for docs/nn.md: agreement with fp32 on the PRNG fixture batch of torch's
+    quantize_dynamic and of fake-quantised variants of kazu-c's scheme (per-token asymmetric
+    activations, per-channel symmetric weights)."""
+    c = PRNG_CONFIG
+    tensors = {n: prng_tensor(n, s, k) for n, s, k in prng_state_dict(c, PRNG_LABELS)}
+    model = BertForTokenClassification(c, PRNG_LABELS)
+    sd = {n: torch.from_numpy(t.copy()) for n, t in tensors.items()}
+    sd["bert.embeddings.position_ids"] = model.bert.embeddings.position_ids.clone()
+    model.load_state_dict(sd, strict=True)
+    model.eval()
+    lens = [26, 1, 60, 13, 128, 2, 40, 26]
+    seqs = [prng_ids("ids.%d" % b, n, c["vocab_size"]) for b, n in enumerate(lens)]
+    types = torch.zeros((len(lens), 128), dtype=torch.long)
+    types[3, 7:13] = 1
+    ids, mask = padded_batch(seqs, 128)
+    with torch.no_grad():
+        ref = model(ids, mask, types)[1]
+
+    def report(name, lg):
+        am = dec = 0
+        dmax = 0.0
+        for b, n in enumerate(lens):
+            a, r = lg[b, :n], ref[b, :n]
+            dmax = max(dmax, (a - r).abs().max().item())
+            am += int((a.argmax(1) == r.argmax(1)).sum())
+            dec += int(((a > 0) == (r > 0)).sum())
+        print("%-44s max|dlogit| %.4f  argmax %d/%d  sigmoid>0.5 %d/%d" %
+              (name, dmax, am, sum(lens), dec, sum(lens) * PRNG_LABELS))
+
+    def qw(w, bits=8):
+        m = (1 << (bits - 1)) - 1
+        s = w.abs().amax(1, keepdim=True) / m
+        return torch.round(w / s).clamp(-m, m) * s
+
+    def qa(x, bits):
+        top = (1 << bits) - 1
+        mn, mx = x.amin(-1, keepdim=True).clamp(max=0), x.amax(-1, keepdim=True).clamp(min=0)
+        s = (mx - mn) / top
+        z = torch.round(-mn / s)
+        return (torch.round(x / s) + z).clamp(0, top).sub(z) * s
+
+    orig = nn.Linear.forward
+    for bits in (7, 8):
+        def fwd(self, x, bits=bits):
+            if self.weight.shape[0] == PRNG_LABELS:  # the classifier stays fp32, as in kazu-c
+                return orig(self, x)
+            return nn.functional.linear(qa(x, bits), qw(self.weight), self.bias)
+        nn.Linear.forward = fwd
+        with torch.no_grad():
+            report("fake-quant: %d-bit act./token, 8-bit w./channel" % bits, model(ids, mask, types)[1])
+        nn.Linear.forward = orig
+    qm = torch.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    with torch.no_grad():
+        report("torch quantize_dynamic (%s)" % torch.backends.quantized.engine, qm(ids, mask, types)[1])
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -334,8 +392,12 @@ def main():
     ap.add_argument("--kazu-model", default=os.path.join(here, "..", "..", "shared", "data", "models",
                                                          "kazu_bert_test_model"))
     ap.add_argument("--write-safetensors", default=None, help="also write the PRNG model's model.safetensors")
+    ap.add_argument("--int8-study", action="store_true", help="print int8 agreement figures; write nothing")
     a = ap.parse_args()
     torch.set_num_threads(1)
+    if a.int8_study:
+        quant_study()
+        return
     os.makedirs(a.out, exist_ok=True)
     write_prng_fixture(a.out, a.write_safetensors)
     if os.path.isdir(a.kazu_model):
