@@ -86,22 +86,7 @@ int kz__hgnc_tsv_run(kz_tab_reader *r, const kz_onto_spec *spec, kz_onto_emit_fn
     r->comment = spec->comment;
     for (int i = 0; i < spec->skip_lines; i++)
         if ((rc = kz__tab_skip_line(r, err)) < 0) goto done;
-    kz_error rec;
-    kz_error_clear(&rec);
-    rc = kz__tab_next(r, &rec);
-    if (rc <= 0) {
-        if (rc == 0)
-            rc = kz__sink_fail(&s, err, r->lines, KZ_EFORMAT, "no header line");
-        else if (kz__tab_record_error(rc))
-            rc = kz__sink_fail(&s, err, rec.line, KZ_EFORMAT, "bad header: %s", rec.msg);
-        else if (err)
-            *err = rec;
-        goto done;
-    }
-    if ((rc = kz__tab_map_init(&m, r->fields, r->n_fields))) {
-        rc = kz__sink_fail(&s, err, r->line, rc, "out of memory");
-        goto done;
-    }
+    if ((rc = kz__tab_read_header(r, &s, &m, err))) goto done;
     if (kz__tab_map_find(&m, "HGNC ID") >= 0) {
         /* The custom download has no quoting; its lists are ", "-separated. */
         r->quote = spec->quote;

@@ -289,13 +289,7 @@ static int mesh_end_text(mesh_state *s, int role) {
  * record is skipped. */
 static void on_reference(void *ctx, const xmlChar *name) {
     mesh_state *s = ctx;
-    int64_t line = xmlSAX2GetLineNumber(s->x.ctxt);
-    if (s->in_record)
-        kz__onto_rec_warn(&s->c, KZ_EPARSE, line, "entity reference &%.80s; is not expanded; record skipped",
-                          (const char *)name);
-    else
-        kz__onto_warn(&s->c, KZ_EPARSE, line, "entity reference &%.80s; is not expanded; dropped",
-                      (const char *)name);
+    kz__onto_unexpanded_entity(&s->c, xmlSAX2GetLineNumber(s->x.ctxt), s->in_record != 0, (const char *)name);
 }
 
 static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *URI) {

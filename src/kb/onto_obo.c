@@ -47,6 +47,14 @@ void kz__onto_rec_warn(kz_onto_ctx *c, int code, int64_t line, const char *fmt, 
     va_end(ap);
 }
 
+void kz__onto_unexpanded_entity(kz_onto_ctx *c, int64_t line, bool in_record, const char *name) {
+    if (in_record)
+        kz__onto_rec_warn(c, KZ_EPARSE, line, "entity reference &%.80s; is not expanded; record skipped",
+                          name);
+    else
+        kz__onto_warn(c, KZ_EPARSE, line, "entity reference &%.80s; is not expanded; dropped", name);
+}
+
 int kz__onto_fail(kz_onto_ctx *c, kz_error *err, int code, int64_t line, const char *fmt, ...) {
     if (!err) return code;
     kz_error_clear(err);

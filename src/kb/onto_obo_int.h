@@ -82,6 +82,9 @@ void kz__onto_warn(kz_onto_ctx *c, int code, int64_t line, const char *fmt, ...)
 /* The same, and the current record is skipped. */
 void kz__onto_rec_warn(kz_onto_ctx *c, int code, int64_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* An XML entity reference the parsers never expand (OWL, MeSH): the record being read
+ * is skipped (in_record) or the text outside records is dropped, with a warning. */
+void kz__onto_unexpanded_entity(kz_onto_ctx *c, int64_t line, bool in_record, const char *name);
 /* Fill err with a located whole-file error and return code. */
 int kz__onto_fail(kz_onto_ctx *c, kz_error *err, int code, int64_t line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -189,6 +189,10 @@ typedef struct kz_tab_map {
 /* Copy the header (n names). */
 int kz__tab_map_init(kz_tab_map *m, const kz_str *header, size_t n);
 void kz__tab_map_free(kz_tab_map *m);
+/* Read the header record and copy it into m (zeroed by the caller). Errors: "no header line"
+ * (KZ_EFORMAT), "bad header: ..." (KZ_EFORMAT), I/O errors as read, KZ_ENOMEM; err names the line.
+ * The caller frees m with kz__tab_map_free in every case. */
+int kz__tab_read_header(kz_tab_reader *r, const kz_onto_sink *s, kz_tab_map *m, kz_error *err);
 /* Index of a header name, or -1. */
 int kz__tab_map_find(const kz_tab_map *m, const char *name);
 /* Add a column by reference. scope NULL: the column's own name. list_sep NULL: one value.

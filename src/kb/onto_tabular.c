@@ -595,6 +595,22 @@ int kz__term_end(kz_onto_sink *s, kz_error *err) {
 
 /* ---- column map -------------------------------------------------------------------------------- */
 
+int kz__tab_read_header(kz_tab_reader *r, const kz_onto_sink *s, kz_tab_map *m, kz_error *err) {
+    kz_error rec;
+    kz_error_clear(&rec);
+    int rc = kz__tab_next(r, &rec);
+    if (rc <= 0) {
+        if (rc == 0) return kz__sink_fail(s, err, r->lines, KZ_EFORMAT, "no header line");
+        if (kz__tab_record_error(rc))
+            return kz__sink_fail(s, err, rec.line, KZ_EFORMAT, "bad header: %s", rec.msg);
+        if (err) *err = rec;
+        return rc;
+    }
+    if ((rc = kz__tab_map_init(m, r->fields, r->n_fields)))
+        return kz__sink_fail(s, err, r->line, rc, "out of memory");
+    return 0;
+}
+
 int kz__tab_map_init(kz_tab_map *m, const kz_str *header, size_t n) {
     memset(m, 0, sizeof *m);
     m->merge = true;

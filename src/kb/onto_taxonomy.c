@@ -99,20 +99,8 @@ static int run_binomial(kz_tab_reader *r, kz_onto_sink *s, kz_error *err) {
     const kz_onto_spec *spec = s->spec;
     kz_tab_map m;
     memset(&m, 0, sizeof m);
-    kz_error rec;
-    kz_error_clear(&rec);
-    int rc = kz__tab_next(r, &rec);
-    if (rc <= 0) {
-        if (rc == 0) return kz__sink_fail(s, err, r->lines, KZ_EFORMAT, "no header line");
-        if (kz__tab_record_error(rc))
-            return kz__sink_fail(s, err, rec.line, KZ_EFORMAT, "bad header: %s", rec.msg);
-        if (err) *err = rec;
-        return rc;
-    }
-    if ((rc = kz__tab_map_init(&m, r->fields, r->n_fields))) {
-        rc = kz__sink_fail(s, err, r->line, rc, "out of memory");
-        goto done;
-    }
+    int rc = kz__tab_read_header(r, s, &m, err);
+    if (rc) goto done;
     if ((rc = kz__tab_map_add(&m, KZ_COL_ID, spec->id_col ? spec->id_col : "tax_id", NULL, NULL, true, s,
                               err)))
         goto done;
