@@ -95,8 +95,11 @@ int kz__hgnc_tsv_run(kz_tab_reader *r, const kz_onto_spec *spec, kz_onto_emit_fn
         r->quote = spec->quote ? spec->quote : '"';
         rc = map_complete(&m, spec, &s, err);
     } else {
+        /* KZ_ECONFIG listing the header; a column literally named so still makes no HGNC table. */
         rc = kz__tab_map_add(&m, KZ_COL_ID, "HGNC ID or hgnc_id", NULL, NULL, true, &s, err);
-        if (!rc) rc = KZ_EFORMAT;
+        if (!rc)
+            rc = kz__sink_fail(&s, err, r->line, KZ_EFORMAT,
+                               "not an HGNC table: no \"HGNC ID\" or \"hgnc_id\" column");
     }
     if (rc) goto done;
     rc = kz__tab_run(r, &m, &s, NULL, NULL, err);
