@@ -67,6 +67,14 @@ int cmd_kb(int argc,
 int cmd_kb_download(int argc, char **argv); /* cmd_kb_download.c */
 int cmd_model(int argc, char **argv);       /* cmd_model.c */
 int cmd_ner(int argc, char **argv);         /* cmd_ner.c */
+int cmd_eval(int argc, char **argv);      /* cmd_eval.c: eval ner -> cmd_eval_ner, eval link -> cmd_eval_link */
+int cmd_eval_ner(int argc, char **argv);  /* cmd_eval_ner.c */
+int cmd_eval_link(int argc, char **argv); /* cmd_eval_link.c */
+int cmd_train(int argc, char **argv);     /* cmd_train.c */
+int cmd_serve(int argc, char **argv);     /* cmd_serve.c */
+int cmd_run(int argc, char **argv);       /* cmd_run.c */
+extern const char cli_eval_help[], cli_eval_ner_help[], cli_eval_link_help[], cli_train_help[];
+extern const char cli_serve_help[], cli_run_help[];
 extern const char cli_annotate_help[], cli_convert_help[], cli_steps_help[], cli_version_help[];
 extern const char cli_kb_help[], cli_kb_download_help[], cli_model_help[], cli_ner_help[];
 

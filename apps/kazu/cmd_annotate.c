@@ -21,6 +21,8 @@ const char cli_annotate_help[] =
     "Pipeline:\n"
     "  -c, --config FILE      YAML configuration (default: the built-in one, shown by\n"
     "                         'kazu steps'; an editable copy is examples/pipeline.yaml)\n"
+    "      --kb PACK          knowledge-base pack for the steps that have no `kb:` parameter\n"
+    "                         (sets KAZU_KB; default: $KAZU_KB)\n"
     "      --steps A,B        run only these configured steps, in this order\n"
     "      --step-group NAME  run a configured step group\n"
     "  -b, --batch-size N     documents per pipeline call (default: the config's batch_size)\n"
@@ -49,6 +51,7 @@ int cmd_annotate(int argc, char **argv) {
                                              {"config", required_argument, NULL, 'c'},
                                              {"steps", required_argument, NULL, 300},
                                              {"step-group", required_argument, NULL, 301},
+                                             {"kb", required_argument, NULL, 302},
                                              {NULL, 0, NULL, 0}};
     const char *cmd = "annotate", *config_path = NULL, *group = NULL;
     char *steps_arg = NULL;
@@ -71,6 +74,8 @@ int cmd_annotate(int argc, char **argv) {
             steps_arg = optarg;
         else if (c == 301)
             group = optarg;
+        else if (c == 302)
+            setenv("KAZU_KB", optarg, 1);
         else
             return cli_bad_option(cmd, argv);
     }

@@ -13,10 +13,14 @@ typedef struct command {
 static const command k_commands[] = {
     {"annotate", cmd_annotate, cli_annotate_help, "run the pipeline over documents and write them annotated"},
     {"convert", cmd_convert, cli_convert_help, "convert documents between formats (no pipeline)"},
+    {"eval", cmd_eval, cli_eval_help, "evaluate NER (strict P/R/F1) or linking (acc@1, P/R/F1) against gold"},
     {"kb", cmd_kb, cli_kb_help, "build, inspect, query, compare and download knowledge-base packs"},
     {"model", cmd_model, cli_model_help, "inspect and convert BERT models (HF directories, .kzm files)"},
     {"ner", cmd_ner, cli_ner_help, "run a transformer NER model over documents and print the entities"},
+    {"run", cmd_run, cli_run_help, "annotate corpora with supervised workers, resumable, optionally over MPI"},
+    {"serve", cmd_serve, cli_serve_help, "serve Kazu's HTTP API and the annotation web page"},
     {"steps", cmd_steps, cli_steps_help, "list step types and the configured steps and step groups"},
+    {"train", cmd_train, cli_train_help, "train a BERT token-classification NER model"},
     {"version", cmd_version, cli_version_help, "print the versions of kazu-c and its libraries"},
 };
 #define N_COMMANDS (sizeof k_commands / sizeof k_commands[0])

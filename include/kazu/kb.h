@@ -136,6 +136,23 @@ KZ_API int kz_kb_resource_at(const kz_kb *kb, uint64_t i, kz_kb_resource *out);
 #define KZ_KB_TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 KZ_API int kz_kb_section(const kz_kb *kb, uint32_t tag, const void **data, size_t *len);
 
+/* ---- sharing one mapping between steps -----------------------------------
+ * kz_kb_acquire opens path once per process and hands out counted references:
+ * every step (dictionary NER, candidate search, mapping) that names the same
+ * pack file shares one mapping. Paths are compared after realpath(). Each
+ * successful acquire needs one kz_kb_release; the last release closes the pack.
+ * Thread-safe. Errors as kz_kb_open. */
+KZ_API int kz_kb_acquire(const char *path, kz_kb **out, kz_error *err);
+KZ_API void kz_kb_release(kz_kb *kb); /* NULL ok */
+/* The pack a pipeline step should use: the step's `kb` parameter when given
+ * (a string; `${VAR}`/`${VAR:-default}` expanded), else the environment
+ * variable KAZU_KB (set by `kazu annotate --kb`), else KZ_ECONFIG naming the
+ * step. The path found is acquired (kz_kb_release it in the step's free).
+ * params may be NULL. */
+struct kz_config_node;
+KZ_API int kz_kb_from_step_params(const struct kz_config_node *params, const char *step_name, kz_kb **out,
+                                  kz_error *err);
+
 /* ---- building ----------------------------------------------------------------
  * A recipe is a YAML file (docs/kb.md) listing sources (one parser each), their
  * formats and options, synonym generation, auto-curation, curation files and

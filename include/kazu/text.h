@@ -30,6 +30,18 @@ extern "C" {
  * Reentrant; no allocation. */
 KZ_API size_t kz_sentences_split(const char *text, size_t len, kz_span *out, size_t cap);
 
+/* Kazu's word tokenizer for token-boundary decisions (its spaCy
+ * `kazu_custom_en` tokenizer: spaCy's English prefix/suffix/infix rules with
+ * Kazu's changes: no alpha-hyphen infix, so "ALK-Abello" is one token; '(' and
+ * '/' are infixes; no "a."-"z." exceptions; "A." splits after one capital).
+ * Used by dictionary NER (a hit must start at a token start and end at a token
+ * end), the abbreviation finder and the rules-based filter.
+ * Writes min(total, cap) token byte spans (in order, non-overlapping, never
+ * whitespace) to out and returns the total, like kz_sentences_split.
+ * Invalid UTF-8 bytes are treated as ordinary characters. Reentrant; no
+ * allocation. */
+KZ_API size_t kz_word_tokenize(const char *text, size_t len, kz_span *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

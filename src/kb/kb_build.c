@@ -1,5 +1,6 @@
 /* kz_kb_build: recipe -> model (kz__kb_model_build) -> pack (kz__kb_pack_write),
  * skipped when the pack at the target already records the same input hash. */
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -85,7 +86,20 @@ int kz_kb_build(const char *recipe_path, const char *out_path, const kz_kb_build
             opts->report_path ? opts->report_path : "");
     }
     uint64_t n_res = m.n_resources, n_cand = m.n_candidates, n_ids = m.n_ids;
+    /* Base pack first; the extension builders read it through the normal API,
+     * then the pack is written again with their sections appended. */
     rc = kz__kb_pack_write(&m, hash, NULL, 0, out_path, err);
+    if (rc == 0) {
+        kz_kb *kb = NULL;
+        kz_kb_ext_section ext[KZ_KB_MAX_EXT];
+        size_t n_ext = 0;
+        rc = kz_kb_open(out_path, &kb, err);
+        if (rc == 0) rc = kz__kb_ext_build_all(kb, ext, KZ_KB_MAX_EXT, &n_ext, opts->verbose, err);
+        kz_kb_close(kb);
+        if (rc == 0 && n_ext) rc = kz__kb_pack_write(&m, hash, ext, n_ext, out_path, err);
+        kz__kb_ext_free(ext, n_ext);
+        if (rc) unlink(out_path); /* never leave a pack without its indexes */
+    }
     kz__kb_model_free(&m);
     double t3 = now_s();
     report->seconds = t3 - t0;

@@ -251,6 +251,17 @@ typedef struct kz_kb_ext_section {
 } kz_kb_ext_section;
 int kz__kb_pack_write(const kz_kb_model *m, const uint8_t input_hash[32], const kz_kb_ext_section *ext,
                       size_t n_ext, const char *path, kz_error *err);
+/* Extension-section builders (kb_ext.c): run over the finished base pack;
+ * out receives up to cap sections with malloc'd data (kz__kb_ext_free). */
+#define KZ_KB_MAX_EXT 8
+int kz__kb_ext_build_all(const kz_kb *kb, kz_kb_ext_section *out, size_t cap, size_t *n, int verbose,
+                         kz_error *err);
+void kz__kb_ext_free(kz_kb_ext_section *s, size_t n);
+/* The builders (each owned by its module): the dictionary automaton over the
+ * pack's NER resources (src/link/dict_section.c) and the TF-IDF candidate index
+ * (src/link/tfidf_section.c). KZ_ENOTFOUND = nothing to store. */
+int kz__dict_build_section(const kz_kb *kb, void **blob, size_t *len, kz_error *err);
+int kz__tfidf_build_section(const kz_kb *kb, void **blob, size_t *len, kz_error *err);
 /* The input hash stored in an existing pack (0), or KZ_ENOTFOUND / KZ_EFORMAT. */
 int kz__kb_pack_read_input_hash(const char *path, uint8_t out[32], kz_error *err);
 

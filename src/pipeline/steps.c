@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "link/link_int.h"
 #include "pipeline_int.h"
+#include "post/post_int.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -34,6 +36,12 @@ static void register_builtins(void) {
     add_locked(&kz__step_sentence_splitter);
     add_locked(&kz__step_merge_overlapping);
     add_locked(&kz__step_transformers_ner);
+    add_locked(&kz__step_string_matching);
+    add_locked(&kz__step_dictionary_linking);
+    add_locked(&kz__step_mapping);
+    add_locked(&kz__step_rules_filter);
+    add_locked(&kz__step_abbreviation);
+    add_locked(&kz__step_cleanup);
     pthread_mutex_unlock(&g_lock);
 }
 
