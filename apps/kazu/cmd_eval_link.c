@@ -1,10 +1,438 @@
-/* PLACEHOLDER (replaced wholesale by its owner): `kazu eval link`. */
+/* `kazu eval link`: entity-linking evaluation against gold ids (PubTator and
+ * every other format whose reader puts gold ids on entities as mappings).
+ *
+ * Two measurements over the same gold documents (docs/eval.md):
+ *  1. accuracy@1 on gold mentions: the gold entities keep their spans and
+ *     classes, lose their ids, and go through the linking steps only
+ *     (default DictionaryEntityLinkingStep, MappingStep); a mention is correct
+ *     when the first mapping (of --parser when given) is one of its gold ids.
+ *  2. end-to-end strict P/R/F1: the documents lose every entity and go through
+ *     the whole pipeline; a predicted entity is correct when a gold mention has
+ *     the same span and class and the entity's first mapping is a gold id.
+ * Ids are compared after dropping a "MESH:" prefix, so the CTD vocabulary's
+ * "MESH:D003920" equals PubTator's "D003920". */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include "cli.h"
 
-const char cli_eval_link_help[] = "Usage: kazu eval link ... (not built yet)\n";
+const char cli_eval_link_help[] =
+    "Usage: kazu eval link [options] GOLD...\n"
+    "\n"
+    "Evaluate entity linking on documents with gold ids (PubTator: NCBI-disease, BC5CDR,\n"
+    "BioRED; or any readable format whose entities carry mappings).\n"
+    "  1. accuracy@1 on gold mentions: gold spans and classes, ids removed, through the\n"
+    "     linking steps only;\n"
+    "  2. end-to-end strict precision/recall/F1 (same span, class and id) of the whole\n"
+    "     pipeline on the text alone.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE      pipeline configuration (default: the built-in one)\n"
+    "      --kb PACK          knowledge base for steps without a `kb:` parameter (sets KAZU_KB)\n"
+    "      --link-steps A,B   steps for gold mentions (default:\n"
+    "                         DictionaryEntityLinkingStep,MappingStep)\n"
+    "      --parser NAME      only mappings from this KB parser count (e.g. CTD_MEDIC)\n"
+    "      --class C          only gold mentions / predictions of this class (repeatable)\n"
+    "      --no-e2e           skip the end-to-end run\n"
+    "      --errors FILE      write every wrong or missed gold mention as a TSV line\n"
+    "  -i, --in-format FMT    gold format (default: guessed)\n"
+    "      --json             one JSON object instead of tables\n"
+    "  -h, --help             this help\n"
+    "\n" CLI_EXIT_HELP;
+
+#define MAX_CLASSES 16
+
+typedef struct counts {
+    char cls[64];
+    uint64_t gold, correct1, mapped, any_correct;  /* mention mode */
+    uint64_t e_gold, e_pred, e_tp_pred, e_tp_gold; /* end-to-end */
+} counts;
+
+typedef struct evalctx {
+    const char *parser;
+    const char **classes;
+    size_t n_classes;
+    counts c[MAX_CLASSES + 1]; /* last = all */
+    size_t n_c;
+    FILE *errors;
+} evalctx;
+
+static counts *counts_for(evalctx *x, kz_str cls) {
+    for (size_t i = 0; i < x->n_c; i++)
+        if (strlen(x->c[i].cls) == cls.len && memcmp(x->c[i].cls, cls.ptr, cls.len) == 0) return &x->c[i];
+    if (x->n_c == MAX_CLASSES) return NULL;
+    counts *c = &x->c[x->n_c++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->cls, sizeof c->cls, "%.*s", (int)(cls.len < 63 ? cls.len : 63), cls.ptr);
+    return c;
+}
+
+static bool class_selected(const evalctx *x, kz_str cls) {
+    if (!x->n_classes) return true;
+    for (size_t i = 0; i < x->n_classes; i++)
+        if (strlen(x->classes[i]) == cls.len && memcmp(x->classes[i], cls.ptr, cls.len) == 0) return true;
+    return false;
+}
+
+static kz_str canon_id(kz_str id) {
+    if (id.len > 5 && strncasecmp(id.ptr, "MESH:", 5) == 0) return (kz_str){id.ptr + 5, id.len - 5};
+    return id;
+}
+
+static bool id_in_gold(const kz_entity *gold, kz_str id) {
+    kz_str c = canon_id(id);
+    for (uint32_t i = 0; i < gold->n_mappings; i++)
+        if (kz_str_eq(canon_id(gold->mappings[i].idx), c)) return true;
+    return false;
+}
+
+/* The first mapping that counts (of x->parser when set), or NULL. */
+static const kz_mapping *first_mapping(const evalctx *x, const kz_entity *e) {
+    for (uint32_t i = 0; i < e->n_mappings; i++)
+        if (!x->parser || kz_str_eq_c(e->mappings[i].parser_name, x->parser)) return &e->mappings[i];
+    return NULL;
+}
+
+static bool any_mapping_correct(const evalctx *x, const kz_entity *e, const kz_entity *gold) {
+    for (uint32_t i = 0; i < e->n_mappings; i++)
+        if ((!x->parser || kz_str_eq_c(e->mappings[i].parser_name, x->parser)) &&
+            id_in_gold(gold, e->mappings[i].idx))
+            return true;
+    return false;
+}
+
+static bool same_span(const kz_entity *a, const kz_entity *b) {
+    if (a->n_spans != b->n_spans) return false;
+    for (uint32_t i = 0; i < a->n_spans; i++)
+        if (a->spans[i].start != b->spans[i].start || a->spans[i].end != b->spans[i].end) return false;
+    return true;
+}
+
+static void write_error(evalctx *x, const char *kind, const kz_doc *d, const kz_entity *g,
+                        const kz_entity *p) {
+    if (!x->errors) return;
+    const kz_mapping *m = p ? first_mapping(x, p) : NULL;
+    fprintf(x->errors, "%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\n", kind, d->idx.ptr, (long long)g->start,
+            (long long)g->end, g->entity_class.ptr, g->match.ptr, g->n_mappings ? g->mappings[0].idx.ptr : "",
+            m ? m->idx.ptr : "", m && m->default_label.ptr ? m->default_label.ptr : "");
+}
+
+static bool has_gold_ids(const kz_entity *e) { return e->n_mappings > 0; }
+
+/* Mention mode: docs have the gold entities (same order as gold docs) with ids removed. */
+static void score_mentions(evalctx *x, kz_doc **gold, kz_doc **pred, size_t n) {
+    for (size_t d = 0; d < n; d++)
+        for (uint32_t s = 0; s < gold[d]->n_sections && s < pred[d]->n_sections; s++) {
+            const kz_section *gs = gold[d]->sections[s], *ps = pred[d]->sections[s];
+            for (uint32_t i = 0; i < gs->n_entities; i++) {
+                const kz_entity *g = gs->entities[i];
+                if (!has_gold_ids(g) || !class_selected(x, g->entity_class)) continue;
+                /* The linking steps never add or drop entities in this mode, but look the
+                 * prediction up by span and class rather than trusting the order. */
+                const kz_entity *p = NULL;
+                for (uint32_t j = 0; j < ps->n_entities && !p; j++)
+                    if (same_span(ps->entities[j], g) &&
+                        kz_str_eq(ps->entities[j]->entity_class, g->entity_class))
+                        p = ps->entities[j];
+                counts *c = counts_for(x, g->entity_class), *all = &x->c[MAX_CLASSES];
+                const kz_mapping *m = p ? first_mapping(x, p) : NULL;
+                bool ok = m && id_in_gold(g, m->idx), any = p && any_mapping_correct(x, p, g);
+                for (counts *t = c; t; t = t == all ? NULL : all) {
+                    t->gold++;
+                    t->mapped += m != NULL;
+                    t->correct1 += ok;
+                    t->any_correct += any;
+                }
+                if (!ok) write_error(x, m ? "mention-wrong" : "mention-unmapped", gold[d], g, p);
+            }
+        }
+}
+
+static void score_e2e(evalctx *x, kz_doc **gold, kz_doc **pred, size_t n) {
+    counts *all = &x->c[MAX_CLASSES];
+    for (size_t d = 0; d < n; d++)
+        for (uint32_t s = 0; s < gold[d]->n_sections && s < pred[d]->n_sections; s++) {
+            const kz_section *gs = gold[d]->sections[s], *ps = pred[d]->sections[s];
+            for (uint32_t i = 0; i < gs->n_entities; i++) {
+                const kz_entity *g = gs->entities[i];
+                if (!has_gold_ids(g) || !class_selected(x, g->entity_class)) continue;
+                bool hit = false;
+                const kz_entity *near = NULL;
+                for (uint32_t j = 0; j < ps->n_entities && !hit; j++) {
+                    const kz_entity *p = ps->entities[j];
+                    if (!same_span(p, g) || !kz_str_eq(p->entity_class, g->entity_class)) continue;
+                    near = p;
+                    const kz_mapping *m = first_mapping(x, p);
+                    hit = m && id_in_gold(g, m->idx);
+                }
+                counts *c = counts_for(x, g->entity_class);
+                for (counts *t = c; t; t = t == all ? NULL : all) {
+                    t->e_gold++;
+                    t->e_tp_gold += hit;
+                }
+                if (!hit) write_error(x, near ? "e2e-wrong-id" : "e2e-missed", gold[d], g, near);
+            }
+            for (uint32_t j = 0; j < ps->n_entities; j++) {
+                const kz_entity *p = ps->entities[j];
+                if (!class_selected(x, p->entity_class)) continue;
+                /* Only classes the gold annotates are scored (others are not negatives). */
+                bool cls_in_gold = false;
+                for (size_t k = 0; k < x->n_c && !cls_in_gold; k++)
+                    cls_in_gold = strlen(x->c[k].cls) == p->entity_class.len &&
+                                  memcmp(x->c[k].cls, p->entity_class.ptr, p->entity_class.len) == 0;
+                if (!cls_in_gold) continue;
+                const kz_mapping *m = first_mapping(x, p);
+                bool hit = false;
+                for (uint32_t i = 0; i < gs->n_entities && !hit; i++) {
+                    const kz_entity *g = gs->entities[i];
+                    hit = has_gold_ids(g) && same_span(p, g) && kz_str_eq(p->entity_class, g->entity_class) &&
+                          m && id_in_gold(g, m->idx);
+                }
+                counts *c = counts_for(x, p->entity_class);
+                for (counts *t = c; t; t = t == all ? NULL : all) {
+                    t->e_pred++;
+                    t->e_tp_pred += hit;
+                }
+            }
+        }
+}
+
+static bool keep_none(const kz_entity *e, void *user) {
+    (void)e, (void)user;
+    return false;
+}
+
+/* Read every document of the inputs. mode 0: as is (gold); 1: ids removed;
+ * 2: entities removed. Returns the number of read errors. */
+static int read_all(char **inputs, int n_inputs, kz_format fmt, int mode, kz_doc ***docs, size_t *n) {
+    size_t cap = 0;
+    int bad = 0;
+    *docs = NULL;
+    *n = 0;
+    for (int f = 0; f < n_inputs; f++) {
+        kz_error err;
+        kz_error_clear(&err);
+        kz_reader_params rp = kz_reader_default_params();
+        kz_reader *r = NULL;
+        if (kz_reader_open_path(&r, inputs[f], fmt, &rp, &err)) {
+            cli_report(&err);
+            bad++;
+            continue;
+        }
+        for (;;) {
+            kz_doc *d = NULL;
+            int rc = kz_reader_next(r, &d, &err);
+            if (rc == 0) break;
+            if (rc < 0) {
+                if (mode == 0) cli_report(&err);
+                bad++;
+                continue;
+            }
+            for (uint32_t s = 0; s < d->n_sections; s++) {
+                kz_section *sec = d->sections[s];
+                if (mode == 2) kz_section_filter_entities(sec, keep_none, NULL);
+                if (mode == 1)
+                    for (uint32_t i = 0; i < sec->n_entities; i++) {
+                        kz_entity *e = sec->entities[i];
+                        e->n_mappings = 0;
+                        e->mention_confidence = KZ_MENTION_HIGHLY_LIKELY;
+                    }
+            }
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 256;
+                kz_doc **v = realloc(*docs, cap * sizeof *v);
+                if (!v) {
+                    kz_doc_free(d);
+                    kz_reader_close(r);
+                    return bad + 1;
+                }
+                *docs = v;
+            }
+            (*docs)[(*n)++] = d;
+        }
+        kz_reader_close(r);
+    }
+    return bad;
+}
+
+static void free_docs(kz_doc **d, size_t n) {
+    for (size_t i = 0; i < n; i++) kz_doc_free(d[i]);
+    free(d);
+}
+
+static int run_batches(const kz_pipeline *p, kz_doc **docs, size_t n, const kz_pipeline_run_params *rp,
+                       uint64_t *failed) {
+    size_t bs = kz_pipeline_batch_size(p);
+    if (!bs) bs = 16;
+    for (size_t i = 0; i < n; i += bs) {
+        kz_error err;
+        kz_error_clear(&err);
+        int rc = kz_pipeline_run(p, docs + i, (bs < n - i ? bs : n - i), rp, &err);
+        if (rc) {
+            cli_report(&err);
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < n; i++) *failed += kz_doc_failed(docs[i]);
+    return 0;
+}
+
+static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0.0; }
+
+static void print_results(const evalctx *x, bool e2e, bool json, uint64_t failed) {
+    if (json) {
+        printf("{\"classes\":{");
+        for (size_t i = 0; i <= x->n_c; i++) {
+            const counts *c = i == x->n_c ? &x->c[MAX_CLASSES] : &x->c[i];
+            double p = ratio(c->e_tp_pred, c->e_pred), r = ratio(c->e_tp_gold, c->e_gold);
+            printf("%s\"%s\":{\"gold_mentions\":%llu,\"acc_at_1\":%.4f,\"mapped\":%.4f,\"any_correct\":%.4f",
+                   i ? "," : "", i == x->n_c ? "ALL" : c->cls, (unsigned long long)c->gold,
+                   ratio(c->correct1, c->gold), ratio(c->mapped, c->gold), ratio(c->any_correct, c->gold));
+            if (e2e)
+                printf(",\"e2e_precision\":%.4f,\"e2e_recall\":%.4f,\"e2e_f1\":%.4f,\"e2e_pred\":%llu", p, r,
+                       p + r > 0 ? 2 * p * r / (p + r) : 0.0, (unsigned long long)c->e_pred);
+            printf("}");
+        }
+        printf("},\"failed_documents\":%llu}\n", (unsigned long long)failed);
+        return;
+    }
+    printf("%-22s %8s %8s %8s %8s", "class", "gold", "acc@1", "mapped", "any@k");
+    if (e2e) printf(" %8s %8s %8s %8s", "e2e-P", "e2e-R", "e2e-F1", "pred");
+    printf("\n");
+    for (size_t i = 0; i <= x->n_c; i++) {
+        const counts *c = i == x->n_c ? &x->c[MAX_CLASSES] : &x->c[i];
+        printf("%-22s %8llu %8.4f %8.4f %8.4f", i == x->n_c ? "ALL" : c->cls, (unsigned long long)c->gold,
+               ratio(c->correct1, c->gold), ratio(c->mapped, c->gold), ratio(c->any_correct, c->gold));
+        if (e2e) {
+            double p = ratio(c->e_tp_pred, c->e_pred), r = ratio(c->e_tp_gold, c->e_gold);
+            printf(" %8.4f %8.4f %8.4f %8llu", p, r, p + r > 0 ? 2 * p * r / (p + r) : 0.0,
+                   (unsigned long long)c->e_pred);
+        }
+        printf("\n");
+    }
+    if (failed) printf("documents that failed processing: %llu\n", (unsigned long long)failed);
+}
+
+static const char **split_list(char *s, size_t *n) {
+    size_t cap = 1;
+    for (const char *c = s; *c; c++) cap += *c == ',';
+    const char **v = malloc(cap * sizeof *v);
+    if (!v) return NULL;
+    *n = 0;
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) v[(*n)++] = tok;
+    return v;
+}
 
 int cmd_eval_link(int argc, char **argv) {
-    (void)argc, (void)argv;
-    fprintf(stderr, "kazu eval link: not built yet\n");
-    return CLI_FATAL;
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"kb", required_argument, NULL, 300},
+                                             {"link-steps", required_argument, NULL, 301},
+                                             {"parser", required_argument, NULL, 302},
+                                             {"class", required_argument, NULL, 303},
+                                             {"no-e2e", no_argument, NULL, 304},
+                                             {"errors", required_argument, NULL, 305},
+                                             {"json", no_argument, NULL, 306},
+                                             {"in-format", required_argument, NULL, 'i'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cmd = "eval link", *config_path = NULL, *errors_path = NULL;
+    char *link_steps = NULL;
+    const char *classes[MAX_CLASSES];
+    bool e2e = true, json = false;
+    kz_format fmt = KZ_FORMAT_UNKNOWN;
+    evalctx x;
+    memset(&x, 0, sizeof x);
+    x.classes = classes;
+    snprintf(x.c[MAX_CLASSES].cls, sizeof x.c[MAX_CLASSES].cls, "ALL");
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:i:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(cli_eval_link_help, stdout); return CLI_OK;
+        case 'c': config_path = optarg; break;
+        case 'i':
+            fmt = kz_format_parse(optarg);
+            if (fmt == KZ_FORMAT_UNKNOWN || !kz_format_can_read(fmt))
+                return cli_usage(cmd, "--in-format: '%s' is not a readable format", optarg);
+            break;
+        case 300: setenv("KAZU_KB", optarg, 1); break;
+        case 301: link_steps = optarg; break;
+        case 302: x.parser = optarg; break;
+        case 303:
+            if (x.n_classes == MAX_CLASSES) return cli_usage(cmd, "at most %d --class options", MAX_CLASSES);
+            classes[x.n_classes++] = optarg;
+            break;
+        case 304: e2e = false; break;
+        case 305: errors_path = optarg; break;
+        case 306: json = true; break;
+        default: return cli_bad_option(cmd, argv);
+        }
+    }
+    if (optind >= argc) return cli_usage(cmd, "no gold file given");
+    char **inputs = argv + optind;
+    int n_inputs = argc - optind;
+
+    kz_pipeline *p = cli_load_pipeline(config_path);
+    if (!p) return CLI_FATAL;
+    char dflt_steps[] = "DictionaryEntityLinkingStep,MappingStep";
+    size_t n_steps = 0;
+    const char **steps = split_list(link_steps ? link_steps : dflt_steps, &n_steps);
+    if (!steps) {
+        kz_pipeline_free(p);
+        return CLI_FATAL;
+    }
+    kz_pipeline_run_params link_rp = kz_pipeline_run_default_params();
+    link_rp.steps = steps;
+    link_rp.n_steps = n_steps;
+    kz_error err;
+    kz_error_clear(&err);
+    if (kz_pipeline_check_run_params(p, &link_rp, &err)) {
+        cli_report(&err);
+        fprintf(stderr, "kazu eval link: the configuration must contain the linking steps (--link-steps)\n");
+        free(steps);
+        kz_pipeline_free(p);
+        return CLI_FATAL;
+    }
+    if (errors_path && !(x.errors = fopen(errors_path, "w"))) {
+        fprintf(stderr, "kazu eval link: cannot write %s\n", errors_path);
+        free(steps);
+        kz_pipeline_free(p);
+        return CLI_FATAL;
+    }
+    int rc = CLI_OK;
+    kz_doc **gold = NULL, **ment = NULL, **text = NULL;
+    size_t n_gold = 0, n_ment = 0, n_text = 0;
+    uint64_t failed = 0;
+    int bad = read_all(inputs, n_inputs, fmt, 0, &gold, &n_gold);
+    if (bad) rc = CLI_PARTIAL;
+    if (!n_gold) {
+        fprintf(stderr, "kazu eval link: no gold documents read\n");
+        rc = CLI_FATAL;
+        goto out;
+    }
+    read_all(inputs, n_inputs, fmt, 1, &ment, &n_ment);
+    if (n_ment != n_gold || run_batches(p, ment, n_ment, &link_rp, &failed)) {
+        rc = CLI_FATAL;
+        goto out;
+    }
+    score_mentions(&x, gold, ment, n_gold);
+    if (e2e) {
+        read_all(inputs, n_inputs, fmt, 2, &text, &n_text);
+        if (n_text != n_gold || run_batches(p, text, n_text, NULL, &failed)) {
+            rc = CLI_FATAL;
+            goto out;
+        }
+        score_e2e(&x, gold, text, n_gold);
+    }
+    print_results(&x, e2e, json, failed);
+    if (failed) rc = CLI_PARTIAL;
+out:
+    free_docs(gold, n_gold);
+    free_docs(ment, n_ment);
+    free_docs(text, n_text);
+    if (x.errors) fclose(x.errors);
+    free(steps);
+    kz_pipeline_free(p);
+    return rc;
 }
