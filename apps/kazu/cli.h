@@ -54,6 +54,10 @@ int cli_bad_option(const char *cmd, char **argv);
 /* The pipeline from a YAML file, or the built-in one when config_path is NULL.
  * Reports the error on stderr and returns NULL on failure. */
 kz_pipeline *cli_load_pipeline(const char *config_path);
+/* Set KAZU_KB / KAZU_MODEL (when unset) to the knowledge base and model found
+ * next to the executable (build/kb/{full,default}.kzkb, models/kazu-c-ner/);
+ * cli_load_pipeline calls it. */
+void cli_default_resources(void);
 int cli_process(const char *cmd, const cli_io *o, char **inputs, int n_inputs, const kz_pipeline *p,
                 const kz_pipeline_run_params *rp);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
 
 void cli_io_init(cli_io *o) {
@@ -290,8 +291,41 @@ int cli_process(const char *cmd, const cli_io *o, char **inputs, int n_inputs, c
     return code;
 }
 
+/* Resources next to the executable, for configurations that name
+ * ${KAZU_KB} / ${KAZU_MODEL}: the first existing candidate becomes the
+ * variable's value unless the user set it. The build tree puts the packs in
+ * build/kb/ beside build/kazu and the shipped model in models/ of the source
+ * tree; an installed kazu looks in ../share/kazu-c/. */
+static void default_resource(const char *var, const char *const *rel, size_t n) {
+    if (getenv(var)) return;
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return;
+    *slash = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", exe, rel[i]);
+        if (access(path, R_OK) == 0) {
+            setenv(var, path, 0);
+            return;
+        }
+    }
+}
+
+void cli_default_resources(void) {
+    static const char *const kb[] = {"kb/full.kzkb", "kb/default.kzkb", "../share/kazu-c/kb/default.kzkb"};
+    static const char *const model[] = {"../models/kazu-c-ner/model.kzm",
+                                        "../share/kazu-c/models/kazu-c-ner/model.kzm"};
+    default_resource("KAZU_KB", kb, sizeof kb / sizeof kb[0]);
+    default_resource("KAZU_MODEL", model, sizeof model / sizeof model[0]);
+}
+
 kz_pipeline *cli_load_pipeline(const char *config_path) {
     kz_error err;
+    cli_default_resources();
     kz_pipeline *p = NULL;
     int rc;
     if (config_path) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kb/build_int.h"
 #include "kazu/normalise.h"
 #include "kazu/utf8.h"
 #include "ner_int.h"
@@ -101,7 +102,21 @@ static int ner_init(void **state, const kz_config_node *params, kz_error *err) {
         goto fail;
     }
     if (!(s->split_pattern = strdup(pattern))) goto oom;
-    if ((rc = kz_bert_load(path, &s->model, err))) goto fail;
+    {
+        /* ${VAR} / ${VAR:-default} (e.g. ${KAZU_MODEL}, which the CLI points at the shipped model). */
+        kz_arena *pa = kz_arena_new(0);
+        if (!pa) goto oom;
+        const char *expanded = NULL;
+        rc = kz__recipe_expand(pa, path, &expanded, err);
+        if (rc == 0 && !expanded[0])
+            rc = kz_error_set(err, KZ_ECONFIG,
+                              "%s: model_path '%s' is empty after expansion (set the variable)", NER_NAME,
+                              path);
+        if (rc) kz_config_locate(kz_config_get(params, "model_path"), err);
+        if (rc == 0) rc = kz_bert_load(expanded, &s->model, err);
+        kz_arena_free(pa);
+        if (rc) goto fail;
+    }
     const kz_bert_config *mc = kz_bert_get_config(s->model);
     if (mc->head != KZ_HEAD_TOKEN_CLS || mc->num_labels == 0) {
         rc = kz_error_set(err, KZ_EFORMAT, "%s: not a token-classification model", path);
