@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-dev
       libjansson-dev libxml2-dev libyaml-dev zlib1g-dev libutf8proc-dev python3
       libdnnl-dev libsqlite3-dev libzip-dev libssl-dev liblzma-dev libbz2-dev libcurl4-openssl-dev
-      libmicrohttpd-dev libjwt-dev wrk libopenmpi-dev openmpi-bin)
+      libmicrohttpd-dev libjwt-dev wrk libopenmpi-dev openmpi-bin chromium nodejs jq curl openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

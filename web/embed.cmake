@@ -1,0 +1,15 @@
+# Turns the web page's files into a C source of byte arrays (run at build time
+# by the "kazu serve" block of CMakeLists.txt): -DIN_DIR=web -DOUT=file.c
+set(files index.html app.js style.css)
+set(code "/* Generated from web/ by web/embed.cmake; do not edit. */\n#include <stddef.h>\n")
+foreach(f ${files})
+  file(READ ${IN_DIR}/${f} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "[^A-Za-z0-9]" "_" sym "${f}")
+  string(APPEND code "extern const unsigned char kz_web_${sym}[];\nextern const size_t kz_web_${sym}_len;\n")
+  string(APPEND code "const unsigned char kz_web_${sym}[] = {${bytes} 0};\nconst size_t kz_web_${sym}_len = ${len};\n")
+endforeach()
+file(WRITE ${OUT}.tmp "${code}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})
