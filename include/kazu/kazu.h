@@ -26,5 +26,9 @@
 #include "config.h"
 #include "pipeline.h"
 #include "normalise.h"
+#include "text.h"
+#include "kb.h"
+#include "match.h"
+#include "nn.h"
 
 #endif
