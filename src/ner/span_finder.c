@@ -1,5 +1,7 @@
 /* Kazu's SimpleSpanFinder (BIO, argmax per sub-token) and MultilabelSpanFinder
- * (independent classes, activation > 0), turning words into class spans. */
+ * (independent classes, activation > 0), turning words into class spans; plus
+ * multi-label BIO decoding for models whose sigmoid labels are "B-<class>" /
+ * "I-<class>" (the models `kazu train` makes: include/kazu/train.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -34,6 +36,12 @@ int kz__ner_labels_init(kz_ner_labels *l, const char *const *labels, size_t n, b
     l->cls = calloc(n, sizeof *l->cls);
     l->classes = calloc(n, sizeof *l->classes);
     if (!l->bio || !l->cls || !l->classes) goto oom;
+    /* Multi-label BIO: every label but "O" is "B-<class>" or "I-<class>". */
+    bool ml_bio = multilabel;
+    for (size_t i = 0; ml_bio && i < n; i++) {
+        const char *s = labels[i];
+        if (s && strcmp(s, "O") != 0) ml_bio = (s[0] == 'B' || s[0] == 'I') && s[1] == '-' && s[2] != 0;
+    }
     for (size_t i = 0; i < n; i++) {
         const char *s = labels[i];
         if (!s || !s[0]) {
@@ -48,7 +56,11 @@ int kz__ner_labels_init(kz_ner_labels *l, const char *const *labels, size_t n, b
         const char *name = s;
         size_t len = strlen(s);
         l->bio[i] = KZ_NER_BIO_OTHER;
-        if (!multilabel) {
+        if (multilabel && ml_bio) {
+            if (s[0] == 'B') l->bio[i] = KZ_NER_BIO_B;
+            name = s + 2;
+            len = strlen(name);
+        } else if (!multilabel) {
             const char *dash = strchr(s, '-');
             if (!dash || dash == s || !dash[1]) {
                 kz__ner_labels_free(l);
@@ -214,9 +226,60 @@ done:
     return rc;
 }
 
+/* Multi-label BIO: per class, on the first sub-token of each word (the one
+ * trained), B > 0 starts a span (closing the open one of that class), I > 0
+ * continues the open span (an I without one is ignored, as in
+ * SimpleSpanFinder), neither closes it. A word after ( ) ; cannot continue:
+ * it closes the open spans first (Kazu's BIO rule). */
+static int multilabel_bio_find(const kz_ner_labels *l, const char *text, size_t text_len,
+                               const kz_ner_word *words, size_t n_words, const float *act, span_list *out) {
+    int rc = KZ_ENOMEM;
+    uint32_t nc = l->n_classes;
+    kz_ner_span *span = malloc((size_t)(nc ? nc : 1) * sizeof *span);
+    uint8_t *flags = calloc(3, nc ? nc : 1);
+    if (!span || !flags) goto done;
+    uint8_t *open = flags, *b = flags + nc, *in = flags + 2 * nc;
+    for (size_t i = 0; i < n_words; i++) {
+        const kz_ner_word *w = &words[i];
+        memset(b, 0, 2 * (size_t)nc);
+        const float *row = act + (size_t)w->tok0 * l->n_labels;
+        for (uint32_t j = 0; j < l->n_labels; j++) {
+            if (l->cls[j] < 0 || !(row[j] > 0.0f)) continue;
+            if (l->bio[j] == KZ_NER_BIO_B)
+                b[l->cls[j]] = 1;
+            else
+                in[l->cls[j]] = 1;
+        }
+        bool brk = prev_char_breaks(text, text_len, w->start);
+        for (uint32_t c = 0; c < nc; c++) {
+            if (open[c] && (b[c] || !in[c] || brk)) {
+                if (push(out, span[c])) goto done;
+                open[c] = 0;
+            }
+            if (b[c]) {
+                span[c] = (kz_ner_span){c, w->start, w->end};
+                open[c] = 1;
+            } else if (in[c] && open[c]) {
+                extend(&span[c], w);
+            }
+        }
+    }
+    for (uint32_t c = 0; c < nc; c++)
+        if (open[c] && push(out, span[c])) goto done;
+    rc = 0;
+done:
+    free(span);
+    free(flags);
+    return rc;
+}
+
 int kz__ner_find_spans(const kz_ner_labels *l, const char *text, size_t text_len, const kz_ner_word *words,
                        size_t n_words, const float *act, kz_ner_span **spans, size_t *n, size_t *cap) {
     span_list out = {spans, n, cap};
+    if (l->multilabel)
+        for (uint32_t j = 0; j < l->n_labels; j++)
+            if (l->bio[j] == KZ_NER_BIO_B)
+                return multilabel_bio_find(l, text, text_len, words, n_words, act, &out);
     if (l->multilabel) return multilabel_find(l, text, text_len, words, n_words, act, &out);
     return simple_find(l, text, text_len, words, n_words, act, &out);
 }
