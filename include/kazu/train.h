@@ -64,6 +64,8 @@ typedef struct kz_train_opts {
     uint32_t checkpoint_every;   /* optimizer steps between checkpoints */
     bool resume;                 /* continue from checkpoint_path if present */
     int verbose;                 /* progress lines via kz_log: loss, tokens/s, ETA */
+    uint32_t stop_after;         /* stop after this many optimizer steps in this call (0 = run to the end);
+                                    a checkpoint is written there: the kill-and-resume test uses it */
 } kz_train_opts;
 KZ_API kz_train_opts kz_train_default_opts(void);
 
