@@ -52,6 +52,7 @@ typedef struct conll_sent {
     kz_str *types; /* point into the input */
     size_t n_ents, cap_ents;
     int64_t open_start;
+    int64_t open_end; /* end of the open entity's last token (no trailing space) */
     kz_str open_type;
     size_t n_tok;
     int64_t line0;
@@ -69,7 +70,7 @@ static int sent_close_entity(conll_sent *s) {
         s->types = t;
         s->cap_ents = cap;
     }
-    s->ents[s->n_ents] = (kz_span){s->open_start, (int64_t)s->text.len};
+    s->ents[s->n_ents] = (kz_span){s->open_start, s->open_end};
     s->types[s->n_ents++] = s->open_type;
     s->open_start = -1;
     return 0;
@@ -178,6 +179,7 @@ int kz__conll_parse(const char *data, size_t len, const char *name, kz__doc_fn f
             s.open_type = type;
         }
         if (!rc && kz__buf_append(&s.text, tok.ptr, tok.len)) rc = KZ_ENOMEM;
+        if (!rc && s.open_start >= 0) s.open_end = (int64_t)s.text.len;
         if (rc) rc = kz_error_set(err, rc, "out of memory or sentence too large");
         s.n_tok++;
     }
