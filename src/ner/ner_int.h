@@ -92,6 +92,14 @@ int64_t kz__ner_trim_end(const char *text, int64_t start, int64_t end);
  * NULL) receives the count. 0, or the kz_section_add_entity error. */
 int kz__ner_split_numerical_list(kz_doc *doc, kz_section *sec, const kz_entity *e, const char *pattern,
                                  size_t *n_added, kz_error *err);
+/* SplitOnConjunctionPattern without a parser: for a single-span entity whose
+ * match holds " and ", " or " or " nor ", append one entity per conjunct
+ * ("skin, lung and breast cancer" -> skin+cancer, lung+cancer, breast cancer;
+ * "BRCA1 and BRCA2"; "type 1 and 2 diabetes" -> type 1+diabetes, type+2
+ * diabetes), copies of e with metadata.split_rule =
+ * "SplitOnConjunctionPattern" (rules in noncontig.c, docs/postprocessing.md).
+ * *n_added (may be NULL) receives the count. 0, or the kz_section_add_entity error. */
+int kz__ner_split_conjunction(kz_doc *doc, kz_section *sec, const kz_entity *e, size_t *n_added, kz_error *err);
 /* Python str.isdigit() for one code point. */
 bool kz__ner_cp_isdigit(int32_t cp);
 

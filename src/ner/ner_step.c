@@ -23,6 +23,7 @@ typedef struct ner_state {
     char **out_class; /* per class index: the entity class written */
     regex_t **strip;  /* per class index, or NULL */
     bool *split;      /* per class index: run the numerical-list splitter */
+    bool *split_conj; /* per class index: run the conjunction splitter */
     char *split_pattern;
     int mention_confidence;
     int32_t cls_id, sep_id, pad_id;
@@ -41,6 +42,7 @@ static void ner_free(void *p) {
     free(s->out_class);
     free(s->strip);
     free(s->split);
+    free(s->split_conj);
     free(s->split_pattern);
     kz__ner_labels_free(&s->labels);
     kz_bert_engine_free(s->engine);
@@ -63,9 +65,9 @@ static int32_t class_by_name(const ner_state *s, const char *name) {
 
 static int ner_init(void **state, const kz_config_node *params, kz_error *err) {
     static const char *const keys[] = {
-        "model_path",       "max_sequence_length",  "stride",       "batch_size", "precision",
-        "threads",          "use_multilabel",       "labels",       "strip_re",   "mention_confidence",
-        "entity_class_map", "split_numerical_list", "split_pattern"};
+        "model_path",       "max_sequence_length",  "stride",        "batch_size",       "precision",
+        "threads",          "use_multilabel",       "labels",        "strip_re",         "mention_confidence",
+        "entity_class_map", "split_numerical_list", "split_pattern", "split_conjunction"};
     *state = NULL;
     int rc = kz_config_check_keys(params, keys, sizeof keys / sizeof *keys, err);
     if (rc) return rc;
@@ -165,7 +167,8 @@ static int ner_init(void **state, const kz_config_node *params, kz_error *err) {
     s->out_class = calloc(nc ? nc : 1, sizeof *s->out_class);
     s->strip = calloc(nc ? nc : 1, sizeof *s->strip);
     s->split = calloc(nc ? nc : 1, sizeof *s->split);
-    if (!s->out_class || !s->strip || !s->split) goto oom;
+    s->split_conj = calloc(nc ? nc : 1, sizeof *s->split_conj);
+    if (!s->out_class || !s->strip || !s->split || !s->split_conj) goto oom;
     const kz_config_node *map = kz_config_get(params, "entity_class_map");
     if (map && kz_config_node_type(map) != KZ_CONFIG_MAP && kz_config_node_type(map) != KZ_CONFIG_NULL) {
         rc = config_fail(map, err, "%s", "entity_class_map must be a map {model class: entity class}");
@@ -225,6 +228,14 @@ static int ner_init(void **state, const kz_config_node *params, kz_error *err) {
     for (size_t i = 0; i < n_split; i++) {
         int32_t c = class_by_name(s, split[i]);
         if (c >= 0) s->split[c] = true;
+    }
+    const char *def_conj[] = {"gene", "disease"};
+    if ((rc = kz_config_get_strings(params, "split_conjunction", def_conj, 2, split, NER_MAX_LABELS, &n_split,
+                                    err)))
+        goto fail;
+    for (size_t i = 0; i < n_split; i++) {
+        int32_t c = class_by_name(s, split[i]);
+        if (c >= 0) s->split_conj[c] = true;
     }
     if ((rc = kz_bert_engine_new(s->model, &eo, &s->engine, err))) goto fail;
     *state = s;
@@ -357,6 +368,7 @@ static int section_entities(const ner_state *s, kz_doc *doc, sec_job *j, const c
         int32_t c = class_by_name(s, e->entity_class.ptr);
         if (c >= 0 && s->split[c])
             rc = kz__ner_split_numerical_list(doc, j->sec, e, s->split_pattern, NULL, err);
+        if (!rc && c >= 0 && s->split_conj[c]) rc = kz__ner_split_conjunction(doc, j->sec, e, NULL, err);
     }
 out:
     free(words);
