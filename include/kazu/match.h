@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define KZ_MATCH_FORMAT_VERSION 1
+#define KZ_MATCH_FORMAT_VERSION 2
 /* Longest pattern accepted, in bytes of UTF-8 (after case folding as well). */
 #define KZ_MATCH_MAX_PATTERN 1024
 /* Blob magic ("KZAC" little-endian); also the suggested kb pack section tag
@@ -88,6 +88,19 @@ typedef int (*kz_match_fn)(void *user, const kz_match_hit *hit);
  * an endless loop. */
 KZ_API int kz_matcher_scan(const kz_matcher *m, const char *text, size_t len, unsigned flags, kz_match_fn fn,
                            void *user);
+
+/* Report the hits that START at one of the byte offsets starts[0..n_starts)
+ * (ascending; offsets past len or inside a code point find nothing): a plain
+ * trie walk from each start, no failure links. Gives exactly the hits of
+ * kz_matcher_scan (flags 0) whose start is listed, in NO particular order
+ * (several walks run interleaved to overlap their cache misses; sort the hits
+ * if order matters). end_ok: NULL, or len + 1 bytes: only hits [start, end)
+ * with end_ok[end] != 0 are reported (checked before any key or record is
+ * read, which saves most of the cache misses). This is what dictionary NER
+ * needs: a hit must begin at a token start and end at a token end.
+ * Returns 0 or the callback's nonzero value; KZ_EINVAL for NULL arguments. */
+KZ_API int kz_matcher_scan_anchored(const kz_matcher *m, const char *text, size_t len, const size_t *starts,
+                                    size_t n_starts, const uint8_t *end_ok, kz_match_fn fn, void *user);
 
 /* The per-code-point case folding used by the matcher (exposed for callers that
  * need the same key space): simple lowercase of simple uppercase, so e.g.

@@ -256,9 +256,10 @@ int kz_match_builder_finish(kz_match_builder *b, void **blob_out, size_t *len_ou
     for (uint32_t s = 0; s < ns; s++) {
         if (s) {
             uint32_t t = st[s].out;
-            uint32_t chain = st[st[s].fail].out;
+            uint32_t chain = st[st[s].fail].out & KZ__AC_OUT_KEY;
             if (t) {
                 keys[t - 1].next = chain;
+                st[s].out = t | KZ__AC_OUT_HERE;
             } else {
                 st[s].out = chain;
             }
@@ -466,7 +467,7 @@ int kz_matcher_scan(const kz_matcher *m, const char *text, size_t len, unsigned 
         ring_off[k & (RING - 1)] = cs;
         ring_word[k & (RING - 1)] = word;
         k++;
-        uint32_t o = m->st[s].out;
+        uint32_t o = m->st[s].out & KZ__AC_OUT_KEY;
         if (!o) continue;
         int right = -1; /* lazily: is the next code point a word char? */
         for (uint32_t guard = 0; o && o <= m->n_keys && guard <= m->max_key; guard++) {
@@ -496,4 +497,125 @@ int kz_matcher_scan(const kz_matcher *m, const char *text, size_t len, unsigned 
         }
     }
     return 0;
+}
+
+/* Child of s labelled c, or 0 (bounds-checked like step(), without failure links). */
+static inline uint32_t goto_child(const kz_matcher *m, uint32_t s, uint8_t c) {
+    const uint32_t n = m->n_states;
+    if (s == 0) {
+        uint32_t r = m->root[c];
+        return r < n ? r : 0;
+    }
+    uint32_t lo = m->st[s].kids, hi = m->st[s + 1].kids;
+    if (lo > hi || hi > n) return 0;
+    if (hi - lo <= 8) {
+        for (uint32_t i = lo; i < hi; i++)
+            if (m->label[i] == c) return i;
+        return 0;
+    }
+    uint32_t a = lo, b = hi;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (m->label[mid] < c)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return (a < hi && m->label[a] == c) ? a : 0;
+}
+
+/* The anchored walks are independent, so WALKERS of them run interleaved: each
+ * round does one step of every walker and prefetches what its next step reads,
+ * turning a chain of cache misses per walk into misses that overlap. */
+#define WALKERS 32
+
+typedef struct walker {
+    size_t start, i;
+    uint32_t s, cps, depth;
+    bool have_state; /* st[s] was prefetched last round: check its output first */
+} walker;
+
+/* Report the records of the key ending exactly at w->s, if any. */
+static int walker_out(const kz_matcher *m, const char *text, const walker *w, const uint8_t *end_ok,
+                      kz_match_fn fn, void *user) {
+    uint32_t o = m->st[w->s].out;
+    if (!(o & KZ__AC_OUT_HERE)) return 0; /* no key ends exactly here: skip the key load */
+    if (end_ok && !end_ok[w->i]) return 0;
+    o &= KZ__AC_OUT_KEY;
+    if (!o || o > m->n_keys) return 0;
+    const kz__ac_key *key = &m->keys[o - 1];
+    if (key->cp_len != w->cps) return 0; /* a corrupt blob */
+    if ((uint64_t)key->rec_start + key->rec_count > m->n_recs) return 0;
+    for (uint32_t r = key->rec_start; r < key->rec_start + key->rec_count; r++) {
+        const kz__ac_rec *rec = &m->recs[r];
+        if (rec->case_sensitive &&
+            (rec->pool_len != w->i - w->start || (uint64_t)rec->pool_off + rec->pool_len > m->pool_bytes ||
+             memcmp(text + w->start, m->pool + rec->pool_off, rec->pool_len) != 0))
+            continue;
+        kz_match_hit hit = {w->start, w->i, rec->payload, rec->case_sensitive != 0};
+        int rc = fn(user, &hit);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* One code point of walker w: false when the walk is over. */
+static bool walker_step(const kz_matcher *m, const char *text, size_t len, walker *w) {
+    if (w->i >= len || w->depth > m->max_key) return false;
+    unsigned char c0 = (unsigned char)text[w->i];
+    uint32_t s;
+    if (c0 < 0x80) {
+        w->i++, w->depth++;
+        s = goto_child(m, w->s, g_fold_ascii[c0]);
+    } else {
+        int32_t cp = kz_utf8_decode(text, len, &w->i);
+        if (cp < 0) return false;
+        char enc[4];
+        size_t el = kz_utf8_encode(kz_match_fold((uint32_t)cp), enc);
+        s = w->s;
+        for (size_t e = 0; e < el; e++)
+            if (!(s = goto_child(m, s, (uint8_t)enc[e]))) break;
+        w->depth += (uint32_t)el;
+    }
+    if (!s) return false;
+    w->s = s;
+    w->cps++;
+    return true;
+}
+
+int kz_matcher_scan_anchored(const kz_matcher *m, const char *text, size_t len, const size_t *starts,
+                             size_t n_starts, const uint8_t *end_ok, kz_match_fn fn, void *user) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_ascii);
+    if (!m || (!text && len) || (!starts && n_starts) || !fn) return KZ_EINVAL;
+    walker w[WALKERS];
+    size_t nw = 0, next = 0;
+    for (;;) {
+        while (nw < WALKERS && next < n_starts) {
+            size_t st = starts[next++];
+            if (st >= len || ((unsigned char)text[st] & 0xc0) == 0x80) continue;
+            w[nw++] = (walker){st, st, 0, 0, 0, false};
+        }
+        if (!nw) return 0;
+        for (size_t k = 0; k < nw;) {
+            walker *x = &w[k];
+            if (x->have_state) { /* st[s] is (being) loaded: outputs, then fetch the child labels */
+                int rc = walker_out(m, text, x, end_ok, fn, user);
+                if (rc) return rc;
+                x->have_state = false;
+                uint32_t kids = m->st[x->s].kids;
+                if (kids < m->n_states) __builtin_prefetch(&m->label[kids]);
+                k++;
+                continue;
+            }
+            if (!walker_step(m, text, len, x)) {
+                w[k] = w[--nw];
+                continue;
+            }
+            x->have_state = true;
+            __builtin_prefetch(&m->st[x->s]);
+            __builtin_prefetch(&m->st[x->s + 1]); /* kids of s + 1 closes the child range */
+            k++;
+        }
+    }
 }

@@ -35,8 +35,12 @@ typedef struct kz__ac_header {
 typedef struct kz__ac_state {
     uint32_t kids; /* children of s are states kids .. states[s + 1].kids - 1 (BFS order) */
     uint32_t fail; /* failure link, < s for every s > 0 */
-    uint32_t out;  /* 1 + longest key ending here or on the failure chain, 0 none */
+    uint32_t out;  /* bits 0-30: 1 + longest key ending here or on the failure chain, 0 none;
+                      bit 31 (version 2): that key ends exactly at this state */
 } kz__ac_state;
+
+#define KZ__AC_OUT_KEY  0x7fffffffu
+#define KZ__AC_OUT_HERE 0x80000000u
 
 typedef struct kz__ac_key {
     uint32_t rec_start, rec_count; /* records of this key */
