@@ -83,6 +83,11 @@ int cmd_annotate(int argc, char **argv) {
 
     kz_pipeline *p = cli_load_pipeline(config_path);
     if (!p) return CLI_FATAL;
+    for (size_t i = 0; !o.quiet && i < kz_pipeline_n_disabled(p); i++) {
+        const char *why = NULL;
+        const char *name = kz_pipeline_disabled_step(p, i, &why);
+        fprintf(stderr, "kazu annotate: note: optional step %s is left out: %s\n", name, why ? why : "");
+    }
     kz_pipeline_run_params rp = kz_pipeline_run_default_params();
     rp.step_group = group;
     const char **steps = NULL;

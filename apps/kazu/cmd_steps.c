@@ -41,6 +41,12 @@ int cmd_steps(int argc, char **argv) {
            kz_pipeline_batch_size(p));
     for (size_t i = 0; i < kz_pipeline_n_steps(p); i++)
         printf("  %zu. %s\n", i + 1, kz_pipeline_step_name(p, i));
+    if (kz_pipeline_n_disabled(p)) printf("\nOptional steps left out:\n");
+    for (size_t i = 0; i < kz_pipeline_n_disabled(p); i++) {
+        const char *why = NULL;
+        const char *name = kz_pipeline_disabled_step(p, i, &why);
+        printf("  %s: %s\n", name, why ? why : "");
+    }
     printf("\nStep groups:\n");
     for (size_t g = 0; g < kz_pipeline_n_groups(p); g++) {
         size_t n;

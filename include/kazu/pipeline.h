@@ -116,6 +116,11 @@ KZ_API int kz_pipeline_run(const kz_pipeline *p, kz_doc **docs, size_t n,
 /* ---- introspection (borrowed strings, valid until kz_pipeline_free) --------- */
 KZ_API size_t kz_pipeline_n_steps(const kz_pipeline *p);
 KZ_API const char *kz_pipeline_step_name(const kz_pipeline *p, size_t i); /* NULL past the end */
+/* Steps configured with `optional: true` whose init failed (e.g. no model or
+ * knowledge base where the configuration points): they are left out of the
+ * pipeline and its groups, logged at WARN, and listed here with the reason. */
+KZ_API size_t kz_pipeline_n_disabled(const kz_pipeline *p);
+KZ_API const char *kz_pipeline_disabled_step(const kz_pipeline *p, size_t i, const char **why);
 KZ_API size_t kz_pipeline_n_groups(const kz_pipeline *p);
 KZ_API const char *kz_pipeline_group_name(const kz_pipeline *p, size_t i);
 /* Step names of group i (in the group's order); *n receives the count. */

@@ -38,6 +38,9 @@ struct kz_pipeline {
     size_t batch_size;
     const char *failure_dir; /* NULL = no file handler */
     _Atomic uint64_t skipped;
+    /* Optional steps whose init failed: left out, with the reason. */
+    const char **disabled, **disabled_why;
+    size_t n_disabled;
 };
 
 /* ---- construction ---------------------------------------------------------- */
@@ -65,15 +68,45 @@ static ptrdiff_t step_index(const kz_pipeline *p, const char *name) {
     return -1;
 }
 
+static bool is_disabled(const kz_pipeline *p, const char *name) {
+    for (size_t i = 0; name && i < p->n_disabled; i++)
+        if (strcmp(p->disabled[i], name) == 0) return true;
+    return false;
+}
+
+/* An optional step whose init failed: keep its name and the reason, log it. */
+static int disable_step(kz_pipeline *p, const char *name, const kz_error *why) {
+    char msg[600];
+    kz_error_format(why, msg, sizeof msg);
+    const char *n = kz_arena_strdup(p->arena, name, strlen(name)).ptr;
+    const char *w = kz_arena_strdup(p->arena, msg, strlen(msg)).ptr;
+    const char **v = kz_arena_calloc(p->arena, p->n_disabled + 1, sizeof *v);
+    const char **vw = kz_arena_calloc(p->arena, p->n_disabled + 1, sizeof *vw);
+    if (!n || !w || !v || !vw) return KZ_ENOMEM;
+    if (p->n_disabled) {
+        memcpy(v, p->disabled, p->n_disabled * sizeof *v);
+        memcpy(vw, p->disabled_why, p->n_disabled * sizeof *vw);
+    }
+    v[p->n_disabled] = n;
+    vw[p->n_disabled] = w;
+    p->disabled = v;
+    p->disabled_why = vw;
+    p->n_disabled++;
+    kz_log(KZ_LOG_WARN, "optional step %s is disabled: %s", name, msg);
+    return 0;
+}
+
 static int add_step(kz_pipeline *p, const kz_config_node *item, kz_error *err) {
-    static const char *const keys[] = {"type", "params"};
+    static const char *const keys[] = {"type", "params", "optional"};
     const kz_config_node *params = NULL;
     const char *type_name = NULL;
+    bool optional = false;
     int rc = 0;
     if (kz_config_node_type(item) == KZ_CONFIG_SCALAR) { /* shorthand: "- SentenceSplitter" */
         type_name = kz_config_node_scalar(item).ptr;
     } else if (kz_config_node_type(item) == KZ_CONFIG_MAP) {
-        if ((rc = kz_config_check_keys(item, keys, 2, err))) return rc;
+        if ((rc = kz_config_check_keys(item, keys, 3, err))) return rc;
+        if ((rc = kz_config_get_bool(item, "optional", false, &optional, err))) return rc;
         if ((rc = kz_config_get_string(item, "type", NULL, &type_name, err))) return rc;
         if (!type_name) return config_error(item, err, "a step needs a 'type'");
         params = kz_config_get(item, "params");
@@ -113,6 +146,12 @@ static int add_step(kz_pipeline *p, const kz_config_node *item, kz_error *err) {
                          err->msg[0] ? err->msg : kz_strerror(rc));
                 memcpy(err->msg, msg, sizeof msg);
             }
+            if (optional && rc != KZ_ENOMEM) {
+                s->state = NULL;
+                rc = disable_step(p, t->name, err);
+                if (rc == 0) kz_error_clear(err);
+                return rc;
+            }
             return rc;
         }
     }
@@ -134,20 +173,24 @@ static int add_groups(kz_pipeline *p, const kz_config_node *groups, kz_error *er
             return config_error(list, err, "step group '%.100s' must be a list of step names", gname.ptr);
         step_group *G = &p->groups[g];
         G->name = kz_arena_strdup(p->arena, gname.ptr, gname.len).ptr;
-        G->n = kz_config_node_len(list);
-        G->steps = kz_arena_calloc(p->arena, G->n ? G->n : 1, sizeof *G->steps);
-        G->idx = kz_arena_calloc(p->arena, G->n ? G->n : 1, sizeof *G->idx);
+        size_t n_items = kz_config_node_len(list);
+        G->n = 0;
+        G->steps = kz_arena_calloc(p->arena, n_items ? n_items : 1, sizeof *G->steps);
+        G->idx = kz_arena_calloc(p->arena, n_items ? n_items : 1, sizeof *G->idx);
         if (!G->name || !G->steps || !G->idx) return kz_error_set(err, KZ_ENOMEM, "out of memory");
-        for (size_t i = 0; i < G->n; i++) {
-            const kz_config_node *item = kz_config_node_at(list, i);
+        for (size_t j = 0; j < n_items; j++) {
+            const kz_config_node *item = kz_config_node_at(list, j);
+            bool scalar = kz_config_node_type(item) == KZ_CONFIG_SCALAR;
             const char *name = kz_config_node_scalar(item).ptr;
-            ptrdiff_t k = kz_config_node_type(item) == KZ_CONFIG_SCALAR ? step_index(p, name) : -1;
+            ptrdiff_t k = scalar ? step_index(p, name) : -1;
+            if (k < 0 && scalar && is_disabled(p, name))
+                continue; /* a disabled optional step leaves its groups */
             if (k < 0)
                 return config_error(item, err,
                                     "step group '%.100s' names '%.100s', which is not a configured step",
                                     G->name, name ? name : "(not a name)");
-            G->idx[i] = (size_t)k;
-            G->steps[i] = p->steps[k].type->name;
+            G->idx[G->n] = (size_t)k;
+            G->steps[G->n++] = p->steps[k].type->name;
         }
         p->n_groups++;
     }
@@ -505,6 +548,15 @@ size_t kz_pipeline_n_steps(const kz_pipeline *p) { return p ? p->n_steps : 0; }
 const char *kz_pipeline_step_name(const kz_pipeline *p, size_t i) {
     return p && i < p->n_steps ? p->steps[i].type->name : NULL;
 }
+
+size_t kz_pipeline_n_disabled(const kz_pipeline *p) { return p ? p->n_disabled : 0; }
+
+const char *kz_pipeline_disabled_step(const kz_pipeline *p, size_t i, const char **why) {
+    if (!p || i >= p->n_disabled) return NULL;
+    if (why) *why = p->disabled_why[i];
+    return p->disabled[i];
+}
+
 
 size_t kz_pipeline_n_groups(const kz_pipeline *p) { return p ? p->n_groups : 0; }
 

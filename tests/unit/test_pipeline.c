@@ -2,6 +2,7 @@
  * long-document guard, step selection, stats, handlers, cancellation, threads,
  * and MergeOverlappingEntsStep (Kazu's test_merge_overlapping_ents_step cases). */
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "kz_test.h"
@@ -123,19 +124,28 @@ KZ_TEST(pipeline_default_config_matches_example_file) {
     free(file);
     kz_pipeline *p;
     KZ_CHECK_INT(kz_pipeline_new_default(&p, &g_err), 0);
-    KZ_CHECK_INT(kz_pipeline_n_steps(p), 2);
-    KZ_CHECK_STR(kz_pipeline_step_name(p, 0), "SentenceSplitter");
-    KZ_CHECK_STR(kz_pipeline_step_name(p, 1), "MergeOverlappingEntsStep");
-    KZ_CHECK(kz_pipeline_step_name(p, 2) == NULL);
+    /* No KAZU_KB / KAZU_MODEL in the test's environment: the optional KB and model
+     * steps are left out, the others run in Kazu's order. */
+    static const char *const expect[] = {"SentenceSplitter", "RulesBasedEntityClassDisambiguationFilterStep",
+                                         "AbbreviationFinderStep", "CleanupStep", "MergeOverlappingEntsStep"};
+    if (!getenv("KAZU_KB") && !getenv("KAZU_MODEL")) {
+        KZ_CHECK_INT(kz_pipeline_n_steps(p), 5);
+        for (size_t i = 0; i < 5; i++) KZ_CHECK_STR(kz_pipeline_step_name(p, i), expect[i]);
+        KZ_CHECK(kz_pipeline_step_name(p, 5) == NULL);
+        KZ_CHECK_INT(kz_pipeline_n_disabled(p), 4);
+        KZ_CHECK_STR(kz_pipeline_disabled_step(p, 0, NULL), "MemoryEfficientStringMatchingStep");
+        KZ_CHECK_STR(kz_pipeline_disabled_step(p, 1, NULL), "TransformersModelForTokenClassificationNerStep");
+    }
     KZ_CHECK_INT(kz_pipeline_batch_size(p), 16);
     KZ_CHECK_INT(kz_pipeline_skip_doc_len(p), 200000);
-    KZ_CHECK_INT(kz_pipeline_n_groups(p), 2);
+    KZ_CHECK_INT(kz_pipeline_n_groups(p), 4);
     KZ_CHECK_STR(kz_pipeline_group_name(p, 0), "sentences_only");
+    KZ_CHECK_STR(kz_pipeline_group_name(p, 3), "linking_only");
     size_t n;
     const char *const *g = kz_pipeline_group_steps(p, 1, &n);
     KZ_CHECK_INT(n, 1);
     KZ_CHECK_STR(g[0], "MergeOverlappingEntsStep");
-    KZ_CHECK(kz_pipeline_group_steps(p, 2, &n) == NULL && n == 0);
+    KZ_CHECK(kz_pipeline_group_steps(p, 4, &n) == NULL && n == 0);
     kz_pipeline_free(p);
     kz_pipeline_free(NULL);
 }
@@ -605,4 +615,37 @@ KZ_TEST(merge_lengths_in_code_points) {
     KZ_CHECK(d->sections[0]->entities[0] == b);
     kz_doc_free(d);
     kz_pipeline_free(p);
+}
+
+KZ_TEST(optional_step_that_fails_init_is_left_out_and_listed) {
+    const char *yaml = "pipeline:\n"
+                       "  steps:\n"
+                       "    - TraceA\n"
+                       "    - type: TransformersModelForTokenClassificationNerStep\n"
+                       "      optional: true\n"
+                       "      params: {model_path: /nonexistent/model.kzm}\n"
+                       "    - TraceB\n"
+                       "  step_groups:\n"
+                       "    g: [TraceA, TransformersModelForTokenClassificationNerStep, TraceB]\n";
+    kz_pipeline *p = pipeline_from(yaml);
+    KZ_CHECK(p != NULL);
+    if (!p) return;
+    KZ_CHECK_INT(kz_pipeline_n_steps(p), 2);
+    KZ_CHECK_STR(kz_pipeline_step_name(p, 1), "TraceB");
+    KZ_CHECK_INT(kz_pipeline_n_disabled(p), 1);
+    const char *why = NULL;
+    KZ_CHECK_STR(kz_pipeline_disabled_step(p, 0, &why), "TransformersModelForTokenClassificationNerStep");
+    KZ_CHECK(why && strstr(why, "/nonexistent/model.kzm") != NULL);
+    KZ_CHECK(kz_pipeline_disabled_step(p, 1, NULL) == NULL);
+    size_t n = 0;
+    const char *const *g = kz_pipeline_group_steps(p, 0, &n);
+    KZ_CHECK_INT(n, 2);
+    KZ_CHECK_STR(g[0], "TraceA");
+    KZ_CHECK_STR(g[1], "TraceB");
+    kz_pipeline_free(p);
+    /* Without optional the same failure is an error naming the step. */
+    KZ_CHECK(pipeline_from("pipeline:\n  steps:\n    - type: TransformersModelForTokenClassificationNerStep\n"
+                           "      params: {model_path: /nonexistent/model.kzm}\n") == NULL);
+    KZ_CHECK(strstr(g_err.msg, "TransformersModelForTokenClassificationNerStep") != NULL);
+    KZ_CHECK(pipeline_from("pipeline:\n  steps:\n    - {type: TraceA, optional: maybe}\n") == NULL);
 }
