@@ -13,6 +13,8 @@ typedef struct {
     uint32_t *v;
     size_t n, cap;
     bool oom;
+    uint32_t *spare; /* the previous step's buffer, reused by the next */
+    size_t spare_cap;
 } cps;
 
 static void cps_push(cps *a, uint32_t c) {
@@ -34,13 +36,29 @@ static void cps_push_ascii(cps *a, const char *s) {
     while (*s) cps_push(a, (unsigned char)*s++);
 }
 
-/* Steps write a fresh array from *in and then swap it in. */
+/* Steps write a fresh array (the spare buffer of *in) and then swap it in. */
+static cps cps_scratch(cps *in) {
+    cps out = {.v = in->spare, .cap = in->spare_cap};
+    in->spare = NULL;
+    in->spare_cap = 0;
+    return out;
+}
+
 static void cps_swap(cps *in, cps *out) {
     bool oom = in->oom || out->oom;
-    free(in->v);
+    uint32_t *old = in->v;
+    size_t old_cap = in->cap;
+    free(out->spare);
     *in = *out;
     in->oom = oom;
+    in->spare = old;
+    in->spare_cap = old_cap;
     *out = (cps){0};
+}
+
+static void cps_free(cps *a) {
+    free(a->v);
+    free(a->spare);
 }
 
 /* ---- Python's character predicates (CPython's Unicode 14 tables) ---- */
@@ -54,7 +72,11 @@ static bool py_space(uint32_t c) {
 
 static utf8proc_category_t cat(uint32_t c) { return utf8proc_category((utf8proc_int32_t)c); }
 
+/* ASCII fast paths below give the same answers as the Unicode tables. */
+static bool ascii_alpha(uint32_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
 static bool py_alpha(uint32_t c) {
+    if (c < 0x80) return ascii_alpha(c);
     utf8proc_category_t k = cat(c);
     return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
 }
@@ -62,12 +84,15 @@ static bool py_alpha(uint32_t c) {
 /* isnumeric() outside the letters; among letters only CJK numerals differ and
  * every caller tests isalpha first. */
 static bool py_numeric_nonalpha(uint32_t c) {
+    if (c < 0x80) return c >= '0' && c <= '9';
     utf8proc_category_t k = cat(c);
     return k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL || k == UTF8PROC_CATEGORY_NO;
 }
 
 /* re's \d and isdecimal(): exactly Nd. */
-static bool py_decimal(uint32_t c) { return cat(c) == UTF8PROC_CATEGORY_ND; }
+static bool py_decimal(uint32_t c) {
+    return c < 0x80 ? c >= '0' && c <= '9' : cat(c) == UTF8PROC_CATEGORY_ND;
+}
 
 typedef struct {
     uint32_t lo, hi;
@@ -94,9 +119,11 @@ static const cp_range other_lower[] = {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static bool py_upper(uint32_t c) {
+    if (c < 0x80) return c >= 'A' && c <= 'Z';
     return cat(c) == UTF8PROC_CATEGORY_LU || in_ranges(c, other_upper, NELEM(other_upper));
 }
 static bool py_lower(uint32_t c) {
+    if (c < 0x80) return c >= 'a' && c <= 'z';
     return cat(c) == UTF8PROC_CATEGORY_LL || in_ranges(c, other_lower, NELEM(other_lower));
 }
 
@@ -169,8 +196,13 @@ static int cmp_multi(const void *k, const void *e) {
 
 /* str.upper() */
 static void py_upper_str(cps *s) {
-    cps out = {0};
+    cps out = cps_scratch(s);
     for (size_t i = 0; i < s->n; i++) {
+        if (s->v[i] < 0x80) {
+            uint32_t c = s->v[i];
+            cps_push(&out, c >= 'a' && c <= 'z' ? c - 32 : c);
+            continue;
+        }
         const multi_upper *m =
             bsearch(&s->v[i], special_upper, NELEM(special_upper), sizeof special_upper[0], cmp_multi);
         if (m) {
@@ -184,7 +216,7 @@ static void py_upper_str(cps *s) {
 
 /* " ".join(s.split()) */
 static void py_collapse_ws(cps *s) {
-    cps out = {0};
+    cps out = cps_scratch(s);
     for (size_t i = 0; i < s->n;) {
         while (i < s->n && py_space(s->v[i])) i++;
         if (i == s->n) break;
@@ -207,7 +239,10 @@ static bool ends_with(const cps *s, const char *suffix) {
 /* str.replace(pat, rep) with ASCII pat/rep: non-overlapping, left to right. */
 static void replace_ascii(cps *s, const char *pat, const char *rep) {
     size_t k = strlen(pat);
-    cps out = {0};
+    size_t first = 0;
+    while (first < s->n && s->v[first] != (unsigned char)pat[0]) first++;
+    if (first == s->n) return; /* no occurrence: the string is unchanged */
+    cps out = cps_scratch(s);
     for (size_t i = 0; i < s->n;) {
         size_t j = 0;
         while (j < k && i + j < s->n && s->v[i + j] == (unsigned char)pat[j]) j++;
@@ -233,7 +268,7 @@ static bool at_dollar(const cps *s, size_t p) { return p == s->n || (p + 1 == s-
 
 /* re.sub(r"\sL\s|\sL$" [+ r"|^L\s" when at_start], rep, s): a lone letter L. */
 static void lone_letter(cps *s, uint32_t letter, bool at_start, const char *rep) {
-    cps out = {0};
+    cps out = cps_scratch(s);
     size_t i = 0;
     if (at_start && s->n >= 2 && s->v[0] == letter && py_space(s->v[1])) {
         cps_push_ascii(&out, rep);
@@ -282,7 +317,7 @@ static void push_stripped(cps *out, const cps *s, size_t a, size_t b) {
 /* " ".join(x.strip() for x in re.split(r"(\d+)", s)): the pieces alternate
  * non-digit (possibly empty) and digit runs, starting and ending non-digit. */
 static void split_on_numbers(cps *s) {
-    cps out = {0};
+    cps out = cps_scratch(s);
     size_t i = 0;
     for (;;) {
         size_t a = i;
@@ -318,7 +353,7 @@ static const char *greek_name(uint32_t c) {
 }
 
 static void replace_greek(cps *s) {
-    cps out = {0};
+    cps out = cps_scratch(s);
     for (size_t i = 0; i < s->n; i++) {
         const char *name = greek_name(s->v[i]);
         if (!name) {
@@ -506,7 +541,7 @@ int kz_normalise_is_symbolic(const char *s, size_t len, const char *entity_class
     cps a = {0};
     int rc = decode(s, len, &a, err);
     if (rc == 0) *symbolic = is_symbolic(class_of(entity_class), &a, s, len);
-    free(a.v);
+    cps_free(&a);
     return rc;
 }
 
@@ -517,7 +552,7 @@ int kz_normalise(const char *s, size_t len, const char *entity_class, char **out
     cps a = {0};
     int rc = decode(s, len, &a, err);
     if (rc) {
-        free(a.v);
+        cps_free(&a);
         return rc;
     }
     norm_class k = class_of(entity_class);
@@ -531,13 +566,13 @@ int kz_normalise(const char *s, size_t len, const char *entity_class, char **out
     }
     char *buf = a.oom ? NULL : malloc(a.n * 4 + 1);
     if (!buf) {
-        free(a.v);
+        cps_free(&a);
         return kz_error_set(err, KZ_ENOMEM, "normalise: out of memory");
     }
     size_t n = 0;
     for (size_t i = 0; i < a.n; i++) n += kz_utf8_encode(a.v[i], buf + n);
     buf[n] = '\0';
-    free(a.v);
+    cps_free(&a);
     *out = buf;
     if (out_len) *out_len = n;
     return 0;
