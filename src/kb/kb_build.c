@@ -54,6 +54,7 @@ int kz_kb_build(const char *recipe_path, const char *out_path, const kz_kb_build
     /* Hashing reads the recipe and every input once; cheap next to parsing. */
     rc = kz__kb_model_build(recipe_path, opts, true, hash, NULL, err);
     if (rc) return rc;
+    kz__kb_ext_salt(hash);
     if (!opts->force && pack_is_current(out_path, hash)) {
         report->up_to_date = true;
         report->seconds = now_s() - t0;
@@ -66,6 +67,7 @@ int kz_kb_build(const char *recipe_path, const char *out_path, const kz_kb_build
     memset(&m, 0, sizeof m);
     double t1 = now_s();
     rc = kz__kb_model_build(recipe_path, opts, false, hash, &m, err);
+    kz__kb_ext_salt(hash); /* the model build rewrote the plain input hash */
     report->n_terms_parsed = m.n_terms_parsed;
     report->n_warnings = m.n_warnings;
     report->n_conflicts = m.n_conflicts;

@@ -257,6 +257,8 @@ int kz__kb_pack_write(const kz_kb_model *m, const uint8_t input_hash[32], const 
 int kz__kb_ext_build_all(const kz_kb *kb, kz_kb_ext_section *out, size_t cap, size_t *n, int verbose,
                          kz_error *err);
 void kz__kb_ext_free(kz_kb_ext_section *s, size_t n);
+/* Mix the extension sections' format versions into an input hash (kb_ext.c). */
+void kz__kb_ext_salt(uint8_t hash[32]);
 /* The builders (each owned by its module): the dictionary automaton over the
  * pack's NER resources (src/link/dict_section.c) and the TF-IDF candidate index
  * (src/link/tfidf_section.c). KZ_ENOTFOUND = nothing to store. */
