@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-asan fuzz bench format format-check clean kb kb-full kb-check
+.PHONY: all deps build run test test-unit test-asan fuzz bench format format-check clean kb kb-full kb-check model
 
 all: build
 
@@ -15,9 +15,24 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: annotate the example texts with the default pipeline, print Kazu JSON.
-run: build
+# The main job: annotate the example texts with the default pipeline (dictionary +
+# the shipped transformer model + linking + post-processing), print Kazu JSON.
+# It builds the default knowledge base first (Debian's Bioconductor data, cached by
+# input hash), and the full one too when ../shared/data is beside the checkout.
+SHARED_DATA ?= ../shared/data
+run: kb
+	@if [ -d "$(SHARED_DATA)/ontologies" ]; then $(MAKE) --no-print-directory kb-full; fi
 	./$(BUILD)/kazu annotate examples/*.txt
+
+# Retrain the shipped NER model from ../shared/data (docs/model-card.md: ~45 min here).
+MODEL_OUT ?= $(BUILD)/model
+model: build
+	@mkdir -p $(MODEL_OUT)
+	./$(BUILD)/kazu train --corpora train/corpora.yaml --vocab train/vocab.txt --layers 4 --hidden 256 \
+	    --heads 4 --intermediate 1024 --max-len 128 --epochs 2 --batch 32 --lr 1e-3 --warmup 0.06 \
+	    --dropout 0.1 --threads 1 --seed 42 --checkpoint $(MODEL_OUT)/ckpt --checkpoint-every 200 --resume \
+	    --precision fp16 -o $(MODEL_OUT)/model.kzm
+	./$(BUILD)/kazu eval ner --model $(MODEL_OUT)/model.kzm --corpora train/corpora.yaml --split devel
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
