@@ -71,7 +71,7 @@ int cmd_kb(int argc,
 int cmd_kb_download(int argc, char **argv); /* cmd_kb_download.c */
 int cmd_model(int argc, char **argv);       /* cmd_model.c */
 int cmd_ner(int argc, char **argv);         /* cmd_ner.c */
-int cmd_eval(int argc, char **argv);      /* cmd_eval.c: eval ner -> cmd_eval_ner, eval link -> cmd_eval_link */
+int cmd_eval(int argc, char **argv); /* cmd_eval.c: eval ner -> cmd_eval_ner, eval link -> cmd_eval_link */
 int cmd_eval_ner(int argc, char **argv);  /* cmd_eval_ner.c */
 int cmd_eval_link(int argc, char **argv); /* cmd_eval_link.c */
 int cmd_train(int argc, char **argv);     /* cmd_train.c */

@@ -22,12 +22,12 @@ extern "C" {
 /* One training window: [CLS] tokens [SEP], at most max_len ids. Arrays are
  * owned by the kz_train_data arena. */
 typedef struct kz_train_example {
-    uint32_t n_tokens;        /* including [CLS] and [SEP] */
-    const int32_t *input_ids; /* n_tokens */
-    const float *targets;     /* n_tokens * n_labels row-major, values in [0,1] */
+    uint32_t n_tokens;         /* including [CLS] and [SEP] */
+    const int32_t *input_ids;  /* n_tokens */
+    const float *targets;      /* n_tokens * n_labels row-major, values in [0,1] */
     const uint8_t *token_mask; /* n_tokens: 1 = the token's row enters the loss */
     const uint8_t *label_mask; /* n_labels: 1 = this example's corpus supervises the label (else masked) */
-    uint32_t corpus;          /* index into kz_train_data.corpora */
+    uint32_t corpus;           /* index into kz_train_data.corpora */
 } kz_train_example;
 
 typedef struct kz_train_data {
@@ -71,8 +71,8 @@ KZ_API kz_train_opts kz_train_default_opts(void);
 
 /* Create a randomly initialised model (BERT init, seeded) with cfg's shape,
  * tokenizer tok (copied) and label names. */
-KZ_API int kz_bert_new_random(const kz_bert_config *cfg, const kz_wordpiece *tok, uint64_t seed, kz_bert **out,
-                              kz_error *err);
+KZ_API int kz_bert_new_random(const kz_bert_config *cfg, const kz_wordpiece *tok, uint64_t seed,
+                              kz_bert **out, kz_error *err);
 
 /* Fine-tune model in place on train (multi-label BCE with soft labels and
  * label masks). Deterministic for a given seed and thread count. */

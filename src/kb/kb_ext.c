@@ -36,8 +36,7 @@ int kz__kb_ext_build_all(const kz_kb *kb, kz_kb_ext_section *out, size_t cap, si
             *n = 0;
             return rc;
         }
-        if (verbose)
-            kz_log(KZ_LOG_INFO, "kb build: %s: %zu bytes", k_builders[i].what, len);
+        if (verbose) kz_log(KZ_LOG_INFO, "kb build: %s: %zu bytes", k_builders[i].what, len);
         out[*n].tag = k_builders[i].tag;
         out[*n].data = blob;
         out[*n].len = len;

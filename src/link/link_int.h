@@ -8,7 +8,7 @@
 #include "kazu/pipeline.h"
 
 /* Step types (registered as built-ins by src/pipeline/steps.c). */
-extern const kz_step_type kz__step_string_matching;   /* dict_step.c: MemoryEfficientStringMatchingStep */
+extern const kz_step_type kz__step_string_matching;    /* dict_step.c: MemoryEfficientStringMatchingStep */
 extern const kz_step_type kz__step_dictionary_linking; /* search_step.c: DictionaryEntityLinkingStep */
 extern const kz_step_type kz__step_mapping;            /* mapping_step.c: MappingStep */
 

@@ -99,7 +99,8 @@ int kz__ner_split_numerical_list(kz_doc *doc, kz_section *sec, const kz_entity *
  * diabetes), copies of e with metadata.split_rule =
  * "SplitOnConjunctionPattern" (rules in noncontig.c, docs/postprocessing.md).
  * *n_added (may be NULL) receives the count. 0, or the kz_section_add_entity error. */
-int kz__ner_split_conjunction(kz_doc *doc, kz_section *sec, const kz_entity *e, size_t *n_added, kz_error *err);
+int kz__ner_split_conjunction(kz_doc *doc, kz_section *sec, const kz_entity *e, size_t *n_added,
+                              kz_error *err);
 /* Python str.isdigit() for one code point. */
 bool kz__ner_cp_isdigit(int32_t cp);
 

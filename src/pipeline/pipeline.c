@@ -557,7 +557,6 @@ const char *kz_pipeline_disabled_step(const kz_pipeline *p, size_t i, const char
     return p->disabled[i];
 }
 
-
 size_t kz_pipeline_n_groups(const kz_pipeline *p) { return p ? p->n_groups : 0; }
 
 const char *kz_pipeline_group_name(const kz_pipeline *p, size_t i) {
