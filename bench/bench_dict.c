@@ -9,43 +9,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "bench_util.h"
 #include "kazu/kazu.h"
 #include "kazu/kb.h"
 #include "kazu/match.h"
 #include "kazu/text.h"
 #include "../src/link/dict_int.h"
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "bench_dict: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-/* CPU time of this thread: "per core" figures that hold on a shared, busy machine */
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static long peak_rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld", &v) == 1) break;
-    if (f) fclose(f);
-    return v;
-}
 
 typedef struct sections {
     char **s;
@@ -98,7 +67,7 @@ static void scan(const kz_matcher *m, const sections *secs, int runs, bool step,
     counts c = {0};
     for (int r = 0; r < runs; r++) {
         memset(&c, 0, sizeof c);
-        double t0 = now();
+        double t0 = thread_cpu_s();
         for (size_t i = 0; i < secs->n; i++) {
             if (step) {
                 size_t len = secs->len[i];
@@ -118,7 +87,7 @@ static void scan(const kz_matcher *m, const sections *secs, int runs, bool step,
                 kz_matcher_scan(m, secs->s[i], secs->len[i], 0, count_hit, &c);
             }
         }
-        t[r] = now() - t0;
+        t[r] = thread_cpu_s() - t0;
     }
     qsort(t, (size_t)runs, sizeof t[0], cmp_double);
     double med = t[runs / 2];
@@ -135,10 +104,10 @@ static void tok_only(const sections *secs, int runs, kz_span *toks) {
     uint64_t n = 0;
     for (int r = 0; r < runs; r++) {
         n = 0;
-        double t0 = now();
+        double t0 = thread_cpu_s();
         for (size_t i = 0; i < secs->n; i++)
             n += kz_word_tokenize(secs->s[i], secs->len[i], toks, secs->len[i] + 1);
-        t[r] = now() - t0;
+        t[r] = thread_cpu_s() - t0;
     }
     qsort(t, (size_t)runs, sizeof t[0], cmp_double);
     printf("tokenize only               : median %.3f s, %.1f MB/s, %llu tokens\n", t[runs / 2],
@@ -176,7 +145,7 @@ int main(int argc, char **argv) {
     printf("text: %zu sections, %.2f MB from %d file(s)\n", secs.n, (double)secs.bytes / 1e6, n_texts);
     kz_error err;
     kz_kb *kb;
-    double t0 = now();
+    double t0 = thread_cpu_s();
     if (kz_kb_open(kb_path, &kb, &err)) die("%s: %s", kb_path, err.msg);
     const void *sec = NULL, *stored = NULL;
     size_t sec_len = 0, stored_len = 0;
@@ -191,11 +160,11 @@ int main(int argc, char **argv) {
                stored ? err.msg : "absent");
         build = true;
     }
-    double t1 = now();
+    double t1 = thread_cpu_s();
     if (build) {
-        double b0 = now();
+        double b0 = thread_cpu_s();
         if (kz__dict_build(kb, &built, &built_len, NULL, NULL, &err)) die("%s", err.msg);
-        double b1 = now();
+        double b1 = thread_cpu_s();
         printf("build from the pack: %.2f s CPU (%s the stored section)\n", b1 - b0,
                stored && built_len == stored_len && !memcmp(built, stored, built_len) ? "byte-identical to"
                                                                                       : "differs from");

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_util.h"
 #include "kazu/kazu.h"
 #include "kazu/kb.h"
 #include "../src/kb/kb_int.h"
@@ -27,32 +28,6 @@ static void usage(void) {
         "  --lookups N     lookups per latency figure (default 100000)\n"
         "  --dir DIR       where packs are written (default /tmp; removed at the end unless --keep)\n");
     exit(2);
-}
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "bench_kb: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n) {
-    qsort(v, n, sizeof *v, cmp_double);
-    return n ? v[n / 2] : 0;
 }
 
 static double pct(const double *sorted, size_t n, double p) {
@@ -204,16 +179,16 @@ static void measure_open(const char *path, figures *f) {
     for (int i = 0; i < 20; i++) {
         drop_cache(path);
         kz_kb *kb;
-        double t = now();
+        double t = wall_s();
         if (kz_kb_open(path, &kb, &err)) die("open %s: %s", path, err.msg);
-        cold[i] = (now() - t) * 1e3;
+        cold[i] = (wall_s() - t) * 1e3;
         kz_kb_close(kb);
     }
     for (int i = 0; i < 20; i++) {
         kz_kb *kb;
-        double t = now();
+        double t = wall_s();
         if (kz_kb_open(path, &kb, &err)) die("open %s: %s", path, err.msg);
-        warm[i] = (now() - t) * 1e3;
+        warm[i] = (wall_s() - t) * 1e3;
         kz_kb_close(kb);
     }
     f->open_cold_ms = median(cold, 20);
@@ -272,22 +247,22 @@ static void measure_lookups(const char *path, figures *f, size_t n_look) {
     const uint32_t *ids;
     size_t n;
     uint64_t found = 0;
-    double t0 = now();
+    double t0 = wall_s();
     for (size_t i = 0; i < n_look; i++) {
-        double a0 = now();
+        double a0 = wall_s();
         kz_kb_lookup_norm(kb, hit[i].cls, hit[i].key, &ids, &n);
-        lat[i] = (now() - a0) * 1e9;
+        lat[i] = (wall_s() - a0) * 1e9;
         found += n > 0;
     }
-    f->norm_hit_mean_ns = (now() - t0) * 1e9 / (double)n_look;
+    f->norm_hit_mean_ns = (wall_s() - t0) * 1e9 / (double)n_look;
     f->norm_hit_ns = median(lat, n_look);
     f->norm_hit_p99_ns = pct(lat, n_look, 0.99);
     f->hits_found = found;
     f->lookups = n_look;
     for (size_t i = 0; i < n_look; i++) {
-        double a0 = now();
+        double a0 = wall_s();
         kz_kb_lookup_norm(kb, miss[i].cls, miss[i].key, &ids, &n);
-        lat[i] = (now() - a0) * 1e9;
+        lat[i] = (wall_s() - a0) * 1e9;
         if (n) die("a miss was found");
     }
     f->norm_miss_ns = median(lat, n_look);
@@ -298,10 +273,10 @@ static void measure_lookups(const char *path, figures *f, size_t n_look) {
             kz_kb_hit *hits = NULL;
             size_t nh = 0;
             kz_arena_reset(la);
-            double a0 = now();
+            double a0 = wall_s();
             if (kz_kb_lookup(kb, q->text, q->text_len, q->text_cls, la, &hits, &nh, &err))
                 die("lookup: %s", err.msg);
-            lat[i] = (now() - a0) * 1e9;
+            lat[i] = (wall_s() - a0) * 1e9;
         }
         if (pass)
             f->lookup_miss_ns = median(lat, n_look);
@@ -313,9 +288,9 @@ static void measure_lookups(const char *path, figures *f, size_t n_look) {
     /* the normaliser's share of kz_kb_lookup */
     for (size_t i = 0; i < n_look; i++) {
         char *nm = NULL;
-        double a0 = now();
+        double a0 = wall_s();
         kz_normalise(hit[i].text, hit[i].text_len, hit[i].text_cls, &nm, NULL, NULL);
-        lat[i] = (now() - a0) * 1e9;
+        lat[i] = (wall_s() - a0) * 1e9;
         free(nm);
     }
     f->normalise_ns = median(lat, n_look);
@@ -373,9 +348,9 @@ static void query_phase(const char *path, figures *f, size_t n_look) {
     kz_kb *kb;
     kz_error err;
     if (kz_kb_open(path, &kb, &err)) die("open %s: %s", path, err.msg);
-    double t = now();
+    double t = wall_s();
     if (kz_kb_verify(kb, &err)) die("verify %s: %s", path, err.msg);
-    f->verify_ms = (now() - t) * 1e3;
+    f->verify_ms = (wall_s() - t) * 1e3;
     kz_kb_close(kb);
 }
 
@@ -396,19 +371,19 @@ static void run_synthetic(figures *f, uint64_t n_syn, const char *dir, size_t n_
     if (pid == 0) {
         kz_arena *a = kz_arena_new(1 << 24);
         kz_kb_model m;
-        double t = now();
+        double t = wall_s();
         make_model(a, &m, n_syn);
-        fprintf(stderr, "bench_kb: synthetic model generated in %.1f s\n", now() - t);
+        fprintf(stderr, "bench_kb: synthetic model generated in %.1f s\n", wall_s() - t);
         uint8_t h[32] = {0};
         kz_error err;
-        t = now();
+        t = wall_s();
         double c = cpu_s();
         if (kz__kb_pack_write(&m, h, NULL, 0, p1, &err)) die("write: %s", err.msg);
-        f->build_s = now() - t;
+        f->build_s = wall_s() - t;
         f->build_cpu_s = cpu_s() - c;
-        t = now();
+        t = wall_s();
         if (kz__kb_pack_write(&m, h, NULL, 0, p2, &err)) die("write: %s", err.msg);
-        f->build2_s = now() - t;
+        f->build2_s = wall_s() - t;
         kz_arena_free(a);
         _exit(0);
     }
@@ -442,18 +417,18 @@ static void run_recipe(figures *f, const char *recipe, const char *dir, size_t n
         kz_kb_build_report rep;
         kz_error err;
         kz_error_clear(&err);
-        double t = now(), c = cpu_s();
+        double t = wall_s(), c = cpu_s();
         if (kz_kb_build(recipe, p1, &o, &rep, &err)) {
             char buf[1400];
             fprintf(stderr, "bench_kb: build of %s failed: %s\n", recipe,
                     kz_error_format(&err, buf, sizeof buf));
             _exit(1);
         }
-        f->build_s = now() - t;
+        f->build_s = wall_s() - t;
         f->build_cpu_s = cpu_s() - c;
-        t = now();
+        t = wall_s();
         if (kz_kb_build(recipe, p2, &o, &rep, &err)) _exit(1);
-        f->build2_s = now() - t;
+        f->build2_s = wall_s() - t;
         _exit(0);
     }
     f->build_rss_mb = child_rss_mb(pid);

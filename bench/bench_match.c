@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_util.h"
 #include "kazu/kazu.h"
 #include "kazu/kb.h"
 #include "kazu/match.h"
@@ -25,37 +26,6 @@ static void usage(void) {
             "  --terms-out F    write the terms (CASE_SENSITIVE<TAB>TERM a line) for bench/peer_match.py\n"
             "  --blob-out F     keep the blob in F\n");
     exit(2);
-}
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "bench_match: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static long peak_rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld", &v) == 1) break;
-    if (f) fclose(f);
-    return v;
 }
 
 /* ---- text: title and abstract lines of PubTator files ------------------ */
@@ -117,12 +87,12 @@ static void scan_report(const kz_matcher *m, const sections *secs, int runs, uns
     for (int r = 0; r < runs; r++) {
         memset(&c, 0, sizeof c);
         c.hash = 14695981039346656037ull;
-        double t0 = now();
+        double t0 = wall_s();
         for (size_t i = 0; i < secs->n; i++) {
             c.last_start = c.last_end = (size_t)-1;
             kz_matcher_scan(m, secs->s[i], secs->len[i], flags, count_hit, &c);
         }
-        t[r] = now() - t0;
+        t[r] = wall_s() - t0;
     }
     qsort(t, (size_t)runs, sizeof t[0], cmp_double);
     double med = t[runs / 2];
@@ -166,7 +136,7 @@ int main(int argc, char **argv) {
 
     if (blob_in) { /* scan-only process: its peak RSS is the matcher's working set */
         long rss0 = peak_rss_kib();
-        double t0 = now();
+        double t0 = wall_s();
         int fd = open(blob_in, O_RDONLY);
         struct stat st;
         if (fd < 0 || fstat(fd, &st)) die("cannot open %s", blob_in);
@@ -174,7 +144,7 @@ int main(int argc, char **argv) {
         if (map == MAP_FAILED) die("mmap failed");
         kz_matcher *m;
         if (kz_matcher_open(map, (size_t)st.st_size, &m, &err)) die("%s", err.msg);
-        double t1 = now();
+        double t1 = wall_s();
         printf("load (mmap + open): %.3f ms for %.1f MiB\n", (t1 - t0) * 1e3, (double)st.st_size / 1048576.0);
         if (dump >= 0 && (size_t)dump < secs.n)
             kz_matcher_scan(m, secs.s[dump], secs.len[dump], 0, dump_hit, secs.s[dump]);
@@ -193,7 +163,7 @@ int main(int argc, char **argv) {
     FILE *tf = terms_out ? fopen(terms_out, "w") : NULL;
     if (terms_out && !tf) die("cannot write %s", terms_out);
     uint64_t pat_bytes = 0, skipped = 0;
-    double t0 = now();
+    double t0 = wall_s();
     kz_kb *kb = NULL;
     if (kb_path) {
         if (kz_kb_open(kb_path, &kb, &err)) die("%s: %s", kb_path, err.msg);
@@ -231,18 +201,18 @@ int main(int argc, char **argv) {
         }
     }
     if (tf) fclose(tf);
-    double t1 = now();
+    double t1 = wall_s();
     void *blob;
     size_t blen;
     if (kz_match_builder_finish(b, &blob, &blen, &err)) die("%s", err.msg);
-    double t2 = now();
+    double t2 = wall_s();
     uint64_t npat = kz_match_builder_count(b);
     kz_match_builder_free(b);
     kz_kb_close(kb);
     kz_matcher *m;
-    double t3 = now();
+    double t3 = wall_s();
     if (kz_matcher_open(blob, blen, &m, &err)) die("%s", err.msg);
-    double t4 = now();
+    double t4 = wall_s();
     kz_matcher_info info;
     kz_matcher_get_info(m, &info);
     printf("source: %s\n", kb_path ? kb_path : "synthetic");
