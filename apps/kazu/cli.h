@@ -58,6 +58,8 @@ kz_pipeline *cli_load_pipeline(const char *config_path);
  * next to the executable (build/kb/{full,default}.kzkb, models/kazu-c-ner/);
  * cli_load_pipeline calls it. */
 void cli_default_resources(void);
+/* Split "A,B" in place into a malloc'd array of pointers into s (free() it); NULL on OOM. */
+const char **cli_split_commas(char *s, size_t *n);
 int cli_process(const char *cmd, const cli_io *o, char **inputs, int n_inputs, const kz_pipeline *p,
                 const kz_pipeline_run_params *rp);
 

@@ -341,3 +341,14 @@ kz_pipeline *cli_load_pipeline(const char *config_path) {
     if (rc) cli_report(&err);
     return rc ? NULL : p;
 }
+
+/* Split "A,B" into a malloc'd array of pointers into the (modified) string. */
+const char **cli_split_commas(char *s, size_t *n) {
+    size_t cap = 1;
+    for (const char *c = s; *c; c++) cap += *c == ',';
+    const char **v = malloc(cap * sizeof *v);
+    if (!v) return NULL;
+    *n = 0;
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) v[(*n)++] = tok;
+    return v;
+}

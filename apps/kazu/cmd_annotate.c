@@ -35,17 +35,6 @@ const char cli_annotate_help[] =
     "with PROCESSING_EXCEPTION in their metadata).\n"
     "\n" CLI_EXIT_HELP;
 
-/* Split "A,B" into a malloc'd array of pointers into the (modified) string. */
-static const char **split_commas(char *s, size_t *n) {
-    size_t cap = 1;
-    for (const char *c = s; *c; c++) cap += *c == ',';
-    const char **v = malloc(cap * sizeof *v);
-    if (!v) return NULL;
-    *n = 0;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) v[(*n)++] = tok;
-    return v;
-}
-
 int cmd_annotate(int argc, char **argv) {
     static const struct option longopts[] = {CLI_IO_LONGOPTS,
                                              {"config", required_argument, NULL, 'c'},
@@ -91,7 +80,7 @@ int cmd_annotate(int argc, char **argv) {
     kz_pipeline_run_params rp = kz_pipeline_run_default_params();
     rp.step_group = group;
     const char **steps = NULL;
-    if (steps_arg && !(steps = split_commas(steps_arg, &rp.n_steps))) {
+    if (steps_arg && !(steps = cli_split_commas(steps_arg, &rp.n_steps))) {
         kz_pipeline_free(p);
         return CLI_FATAL;
     }

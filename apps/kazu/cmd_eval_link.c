@@ -313,16 +313,6 @@ static void print_results(const evalctx *x, bool e2e, bool json, uint64_t failed
     if (failed) printf("documents that failed processing: %llu\n", (unsigned long long)failed);
 }
 
-static const char **split_list(char *s, size_t *n) {
-    size_t cap = 1;
-    for (const char *c = s; *c; c++) cap += *c == ',';
-    const char **v = malloc(cap * sizeof *v);
-    if (!v) return NULL;
-    *n = 0;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) v[(*n)++] = tok;
-    return v;
-}
-
 int cmd_eval_link(int argc, char **argv) {
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                              {"kb", required_argument, NULL, 300},
@@ -377,7 +367,7 @@ int cmd_eval_link(int argc, char **argv) {
     if (!p) return CLI_FATAL;
     char dflt_steps[] = "DictionaryEntityLinkingStep,MappingStep";
     size_t n_steps = 0;
-    const char **steps = split_list(link_steps ? link_steps : dflt_steps, &n_steps);
+    const char **steps = cli_split_commas(link_steps ? link_steps : dflt_steps, &n_steps);
     if (!steps) {
         kz_pipeline_free(p);
         return CLI_FATAL;
