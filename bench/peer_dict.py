@@ -15,13 +15,7 @@ import sys
 import tarfile
 import time
 
-
-def rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return -1
+from peer_match import build_automaton, rss_kib, time_scans  # same directory
 
 
 def write_corpus(data, out):
@@ -88,35 +82,12 @@ def main():
         terms = [line.rstrip("\n").split("\t", 1) for line in f]
     rss0 = rss_kib("VmRSS")
     t0 = time.process_time()
-    grouped = {}
-    for cs, term in terms:
-        grouped.setdefault(term.lower(), []).append((term, cs == "1"))
-    a = ahocorasick.Automaton()
-    for key, recs in grouped.items():
-        a.add_word(key, (len(key), recs))
-    del grouped
-    a.make_automaton()
+    a = build_automaton(terms)
     t1 = time.process_time()
     rss1 = rss_kib("VmRSS")
     print(f"peer build: {len(terms)} synonyms, {len(a)} keys, {t1 - t0:.2f} s; automaton RSS growth "
           f"{(rss1 - rss0) / 1024:.1f} MiB")
-    times = []
-    hits = 0
-    for _ in range(runs):
-        hits = 0
-        t0 = time.process_time()
-        for s in sections:
-            for end, (klen, recs) in a.iter(s.lower()):  # Kazu's lowercase-the-section trick
-                matched = None
-                for orig, cs in recs:
-                    if cs:
-                        if matched is None:
-                            matched = s[end - klen + 1 : end + 1]
-                        if matched != orig:
-                            continue
-                    hits += 1
-        times.append(time.process_time() - t0)
-    times.sort()
+    times, hits = time_scans(a, sections, runs, time.process_time)
     med = times[len(times) // 2]
     print(f"peer scan raw (every hit): median {med:.3f} s of {runs} (min {times[0]:.3f} max {times[-1]:.3f}), "
           f"{nbytes / med / 1e6:.1f} MB/s, {hits} hits")
@@ -124,6 +95,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if "--corpus-out" not in sys.argv:
-        import ahocorasick
     main()

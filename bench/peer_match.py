@@ -8,8 +8,6 @@ usage: /usr/bin/python3 bench/peer_match.py TERMS PUBTATOR... [--runs N]"""
 import sys
 import time
 
-import ahocorasick
-
 
 def rss_kib(field):
     with open("/proc/self/status") as f:
@@ -17,6 +15,49 @@ def rss_kib(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return -1
+
+
+def build_automaton(terms):
+    """terms: [(case_sensitive "0"/"1", term)]. Kazu groups by syn.text.lower():
+    lowercased key -> (key length, [(original, case_sensitive)])."""
+    import ahocorasick  # imported here so peer_dict.py's --corpus-out mode needs no ahocorasick
+
+    grouped = {}
+    for cs, term in terms:
+        grouped.setdefault(term.lower(), []).append((term, cs == "1"))
+    a = ahocorasick.Automaton()
+    for key, recs in grouped.items():
+        a.add_word(key, (len(key), recs))
+    a.make_automaton()
+    return a
+
+
+def count_hits(a, sections):
+    """Kazu's scan: each section lowercased, automaton.iter, then a case-sensitive term counts
+    only if the original text equals it. One hit per (term record, span)."""
+    hits = 0
+    for s in sections:
+        for end, (klen, recs) in a.iter(s.lower()):
+            matched = None
+            for orig, cs in recs:
+                if cs:
+                    if matched is None:
+                        matched = s[end - klen + 1 : end + 1]
+                    if matched != orig:
+                        continue
+                hits += 1
+    return hits
+
+
+def time_scans(a, sections, runs, clock):
+    """Sorted scan times over runs, and the hit count."""
+    times, hits = [], 0
+    for _ in range(runs):
+        t0 = clock()
+        hits = count_hits(a, sections)
+        times.append(clock() - t0)
+    times.sort()
+    return times, hits
 
 
 def main():
@@ -40,35 +81,12 @@ def main():
         terms = [line.rstrip("\n").split("\t", 1) for line in f]
     rss0 = rss_kib("VmRSS")
     t0 = time.perf_counter()
-    grouped = {}  # lowercased key -> [(original, case_sensitive)], as Kazu groups by syn.text.lower()
-    for cs, term in terms:
-        grouped.setdefault(term.lower(), []).append((term, cs == "1"))
-    a = ahocorasick.Automaton()
-    for key, recs in grouped.items():
-        a.add_word(key, (len(key), recs))
-    del grouped
-    a.make_automaton()
+    a = build_automaton(terms)
     t1 = time.perf_counter()
     rss1 = rss_kib("VmRSS")
     print(f"peer build: {len(terms)} terms, {len(a)} keys, {t1 - t0:.2f} s; automaton RSS growth "
           f"{(rss1 - rss0) / 1024:.1f} MiB (terms list loaded before: {rss0 / 1024:.1f} MiB)")
-    times = []
-    hits = 0
-    for _ in range(runs):
-        hits = 0
-        t0 = time.perf_counter()
-        for s in sections:
-            for end, (klen, recs) in a.iter(s.lower()):
-                matched = None
-                for orig, cs in recs:
-                    if cs:
-                        if matched is None:
-                            matched = s[end - klen + 1 : end + 1]
-                        if matched != orig:
-                            continue
-                    hits += 1
-        times.append(time.perf_counter() - t0)
-    times.sort()
+    times, hits = time_scans(a, sections, runs, time.perf_counter)
     med = times[len(times) // 2]
     print(f"peer scan raw : median {med:.3f} s of {runs} (min {times[0]:.3f} max {times[-1]:.3f}), "
           f"{nbytes / med / 1e6:.1f} MB/s, {hits} hits, {hits / med / 1e6:.2f} M hits/s")
