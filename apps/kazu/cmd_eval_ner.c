@@ -29,6 +29,7 @@ const char cli_eval_ner_help[] =
     "      --max-len N        max_sequence_length (default 128)\n"
     "      --stride N         window overlap (default 16)\n"
     "      --threads N        threads per forward pass (default 1)\n"
+    "      --threshold P      multi-label decision threshold on the sigmoid (default 0.5)\n"
     "File mode: compare two annotated files of any readable format (documents in the same\n"
     "order with the same texts); every class seen is scored unless --classes is given.\n"
     "      --gold PATH, --pred PATH\n"
@@ -54,6 +55,7 @@ typedef struct opts {
     char *classes[MAX_CLS];
     size_t n_classes;
     long limit, max_len, stride, threads;
+    double threshold;
     bool json;
 } opts;
 
@@ -285,8 +287,9 @@ static int eval_model(const opts *o, kz__ner_eval *ev) {
     if (yaml_str(y, sizeof y, "model_path", o->model) || yaml_str(y, sizeof y, "precision", o->precision))
         return cli_usage(CMD, "model path too long");
     size_t l = strlen(y);
-    snprintf(y + l, sizeof y - l, "max_sequence_length: %ld\nstride: %ld\nthreads: %ld\nbatch_size: 8\n",
-             o->max_len, o->stride, o->threads);
+    snprintf(y + l, sizeof y - l,
+             "max_sequence_length: %ld\nstride: %ld\nthreads: %ld\nbatch_size: 8\nthreshold: %.9g\n",
+             o->max_len, o->stride, o->threads, o->threshold);
     const kz_step_type *type = kz_step_find(NER_STEP);
     if (!type) {
         fprintf(stderr, "kazu eval ner: step %s is not registered\n", NER_STEP);
@@ -368,9 +371,11 @@ int cmd_eval_ner(int argc, char **argv) {
                                              {"max-len", required_argument, NULL, 6},
                                              {"stride", required_argument, NULL, 7},
                                              {"threads", required_argument, NULL, 8},
+                                             {"threshold", required_argument, NULL, 9},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    opts o = {.split = "devel", .precision = "fp32", .max_len = 128, .stride = 16, .threads = 1};
+    opts o = {
+        .split = "devel", .precision = "fp32", .max_len = 128, .stride = 16, .threads = 1, .threshold = 0.5};
     char *classes_arg = NULL;
     int c, rc = 0;
     optind = 1;
@@ -404,6 +409,13 @@ int cmd_eval_ner(int argc, char **argv) {
         case 6: rc = parse_long("--max-len", optarg, 8, 65536, &o.max_len); break;
         case 7: rc = parse_long("--stride", optarg, 0, 65536, &o.stride); break;
         case 8: rc = parse_long("--threads", optarg, 1, 256, &o.threads); break;
+        case 9: {
+            char *end = NULL;
+            o.threshold = strtod(optarg, &end);
+            if (!end || end == optarg || *end || !(o.threshold > 0 && o.threshold < 1))
+                return cli_usage(CMD, "--threshold must be a number in (0, 1), got '%s'", optarg);
+            break;
+        }
         case 'h': fputs(cli_eval_ner_help, stdout); return CLI_OK;
         default: return cli_bad_option(CMD, argv);
         }

@@ -54,6 +54,8 @@ typedef struct kz_ner_labels {
     char **classes; /* distinct classes in order of first appearance */
     uint32_t n_classes;
     bool multilabel;
+    float logit_threshold; /* multilabel: a label is on when its logit > this (0 = sigmoid > 0.5);
+                            * kz__ner_labels_init sets 0, the step's `threshold` param changes it */
 } kz_ner_labels;
 
 /* Parse label strings. BIO mode: "O", or "<prefix>-<class>" split at the
@@ -71,7 +73,7 @@ typedef struct kz_ner_span {
 } kz_ner_span;
 
 /* Run SimpleSpanFinder (BIO: argmax label of each sub-token) or
- * MultilabelSpanFinder (labels with activation > 0, i.e. sigmoid > 0.5;
+ * MultilabelSpanFinder (labels with activation > l->logit_threshold, by default 0, i.e. sigmoid > 0.5;
  * pass logits) over words. act holds one row of l->n_labels floats per token
  * (row = token index used by the words). Spans are appended to the caller's
  * growable array (*spans, *n, *cap; realloc'd, free()). Returns 0 or KZ_ENOMEM. */

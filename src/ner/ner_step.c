@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+
 #include "kb/build_int.h"
 #include "kazu/normalise.h"
 #include "kazu/utf8.h"
@@ -64,15 +66,20 @@ static int32_t class_by_name(const ner_state *s, const char *name) {
 }
 
 static int ner_init(void **state, const kz_config_node *params, kz_error *err) {
-    static const char *const keys[] = {
-        "model_path",       "max_sequence_length",  "stride",        "batch_size",       "precision",
-        "threads",          "use_multilabel",       "labels",        "strip_re",         "mention_confidence",
-        "entity_class_map", "split_numerical_list", "split_pattern", "split_conjunction"};
+    static const char *const keys[] = {"model_path",       "max_sequence_length",
+                                       "stride",           "batch_size",
+                                       "precision",        "threads",
+                                       "use_multilabel",   "labels",
+                                       "strip_re",         "mention_confidence",
+                                       "entity_class_map", "split_numerical_list",
+                                       "split_pattern",    "split_conjunction",
+                                       "threshold"};
     *state = NULL;
     int rc = kz_config_check_keys(params, keys, sizeof keys / sizeof *keys, err);
     if (rc) return rc;
     const char *path = NULL, *prec = NULL, *conf = NULL, *pattern = NULL;
     int64_t max_len, stride, batch, threads;
+    double threshold;
     if ((rc = kz_config_get_string(params, "model_path", NULL, &path, err))) return rc;
     if (!path) return config_fail(params, err, "%s: model_path is required", NER_NAME);
     if ((rc = kz_config_get_int(params, "max_sequence_length", 128, 4, 1 << 16, &max_len, err))) return rc;
@@ -82,6 +89,7 @@ static int ner_init(void **state, const kz_config_node *params, kz_error *err) {
     if ((rc = kz_config_get_string(params, "precision", "fp32", &prec, err))) return rc;
     if ((rc = kz_config_get_string(params, "mention_confidence", "HIGHLY_LIKELY", &conf, err))) return rc;
     if ((rc = kz_config_get_string(params, "split_pattern", "/", &pattern, err))) return rc;
+    if ((rc = kz_config_get_double(params, "threshold", 0.5, 1e-6, 1.0 - 1e-6, &threshold, err))) return rc;
     kz_error geo;
     kz_error_clear(&geo);
     if (kz__ner_check_geometry((uint32_t)max_len, (uint32_t)stride, &geo))
@@ -163,6 +171,8 @@ static int ner_init(void **state, const kz_config_node *params, kz_error *err) {
         rc = err ? (err->code = KZ_ECONFIG) : KZ_ECONFIG;
         goto fail;
     }
+    s->labels.logit_threshold =
+        (float)log(threshold / (1.0 - threshold)); /* sigmoid(x) > t <=> x > logit(t) */
     uint32_t nc = s->labels.n_classes;
     s->out_class = calloc(nc ? nc : 1, sizeof *s->out_class);
     s->strip = calloc(nc ? nc : 1, sizeof *s->strip);

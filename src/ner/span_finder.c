@@ -192,7 +192,7 @@ static int multilabel_find(const kz_ner_labels *l, const char *text, size_t text
         for (uint32_t t = 0; t < w->n_tok; t++) {
             const float *row = act + (size_t)(w->tok0 + t) * l->n_labels;
             for (uint32_t j = 0; j < l->n_labels; j++)
-                if (l->cls[j] >= 0 && row[j] > 0.0f) cur[l->cls[j]] = 1;
+                if (l->cls[j] >= 0 && row[j] > l->logit_threshold) cur[l->cls[j]] = 1;
         }
         /* new labels start spans; labels that disappeared close theirs */
         for (uint32_t c = 0; c < nc; c++) {
@@ -244,7 +244,7 @@ static int multilabel_bio_find(const kz_ner_labels *l, const char *text, size_t 
         memset(b, 0, 2 * (size_t)nc);
         const float *row = act + (size_t)w->tok0 * l->n_labels;
         for (uint32_t j = 0; j < l->n_labels; j++) {
-            if (l->cls[j] < 0 || !(row[j] > 0.0f)) continue;
+            if (l->cls[j] < 0 || !(row[j] > l->logit_threshold)) continue;
             if (l->bio[j] == KZ_NER_BIO_B)
                 b[l->cls[j]] = 1;
             else

@@ -2,6 +2,8 @@
  * outputs, the models `kazu train` makes): per class, B starts (closing the
  * open span), I continues, neither closes; orphan I ignored; Kazu's ( ) ;
  * rule; only the first sub-token of a word is read. */
+#include <math.h>
+
 #include "kazu/doc.h"
 #include "kz_test.h"
 #include "ner/ner_int.h"
@@ -95,4 +97,26 @@ KZ_TEST(test_mlbio_orphan_and_breaks) {
     KZ_CHECK(has(&f, "gene", 6, 7));
     free(f.sp);
     kz__ner_labels_free(&f.l);
+}
+
+KZ_TEST(test_mlbio_threshold) {
+    /* "a b": logits B-gene 0.5 then I-gene -0.5 (sigmoid 0.62, 0.38): at the
+     * default threshold 0.5 only "a" is a gene; at 0.3 (logit -0.85) "a b". */
+    const char *t = "a b";
+    for (int pass = 0; pass < 2; pass++) {
+        fx f = {0};
+        KZ_CHECK_INT(kz__ner_labels_init(&f.l, k_labels, 4, true, NULL), 0);
+        KZ_CHECK(f.l.logit_threshold == 0.0f);
+        if (pass) f.l.logit_threshold = (float)log(0.3 / 0.7);
+        word(&f, 0, 1, 0, 1);
+        word(&f, 2, 3, 0, 1);
+        for (int j = 0; j < 4; j++) f.act[j] = f.act[4 + j] = -3.0f;
+        f.act[0] = 0.5f;  /* B-gene on word 0 */
+        f.act[5] = -0.5f; /* I-gene on word 1 */
+        KZ_CHECK_INT(run(&f, t), 0);
+        KZ_CHECK_INT(f.nsp, 1);
+        KZ_CHECK(has(&f, "gene", 0, pass ? 3 : 1));
+        free(f.sp);
+        kz__ner_labels_free(&f.l);
+    }
 }
