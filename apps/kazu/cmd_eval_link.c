@@ -10,7 +10,10 @@
  *     the whole pipeline; a predicted entity is correct when a gold mention has
  *     the same span and class and the entity's first mapping is a gold id.
  * Ids are compared after dropping a "MESH:" prefix, so the CTD vocabulary's
- * "MESH:D003920" equals PubTator's "D003920". */
+ * "MESH:D003920" equals PubTator's "D003920". With --equiv xrefs, an id also
+ * counts when the knowledge base records it as an alternative id (xref) of a
+ * gold id or the other way round (MEDIC's AltDiseaseIDs: OMIM ids merged into
+ * a MeSH concept). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,9 +33,13 @@ const char cli_eval_link_help[] =
     "  -c, --config FILE      pipeline configuration (default: the built-in one)\n"
     "      --kb PACK          knowledge base for steps without a `kb:` parameter (sets KAZU_KB)\n"
     "      --link-steps A,B   steps for gold mentions (default:\n"
-    "                         DictionaryEntityLinkingStep,MappingStep)\n"
+    "                         DictionaryEntityLinkingStep,MappingStep, then\n"
+    "                         AbbreviationFinderStep when the configuration has it)\n"
     "      --parser NAME      only mappings from this KB parser count (e.g. CTD_MEDIC)\n"
     "      --class C          only gold mentions / predictions of this class (repeatable)\n"
+    "      --equiv MODE       none (default): only the gold id itself counts; xrefs: an id\n"
+    "                         the --kb pack records as an alternative id (xref) of a gold\n"
+    "                         id, or one whose xrefs hold a gold id, counts too\n"
     "      --no-e2e           skip the end-to-end run\n"
     "      --errors FILE      write every wrong or missed gold mention as a TSV line\n"
     "  -i, --in-format FMT    gold format (default: guessed)\n"
@@ -50,6 +57,9 @@ typedef struct counts {
 
 typedef struct evalctx {
     const char *parser;
+    kz_kb *kb;       /* --equiv xrefs: the pack whose xrefs make ids equivalent */
+    kz_arena *arena; /* scratch for kz_kb_id_at */
+    uint64_t n_equiv; /* correct only through an xref (mention mode) */
     const char **classes;
     size_t n_classes;
     counts c[MAX_CLASSES + 1]; /* last = all */
@@ -86,6 +96,53 @@ static bool id_in_gold(const kz_entity *gold, kz_str id) {
     return false;
 }
 
+/* The xrefs of (parser, idx) in the pack; idx is tried as given and, without a
+ * prefix, as "MESH:" + idx (PubTator drops CTD's prefix). */
+static const kz_str *kb_xrefs(evalctx *x, int32_t parser, kz_str idx, uint32_t *n) {
+    *n = 0;
+    for (int form = 0; form < 2; form++) {
+        char buf[256];
+        kz_str key = idx;
+        if (form == 1) {
+            if (memchr(idx.ptr, ':', idx.len) || idx.len + 6 > sizeof buf) break;
+            memcpy(buf, "MESH:", 5);
+            memcpy(buf + 5, idx.ptr, idx.len);
+            key = (kz_str){buf, idx.len + 5};
+        }
+        int64_t i = kz_kb_id_find(x->kb, (uint32_t)parser, key);
+        kz_kb_id id;
+        if (i >= 0 && kz_kb_id_at(x->kb, (uint64_t)i, x->arena, &id) == 0) {
+            *n = id.n_xrefs;
+            return id.xrefs;
+        }
+    }
+    return NULL;
+}
+
+/* --equiv xrefs: the predicted id is an xref of a gold id, or a gold id is an
+ * xref of the predicted id, in the parser that made the mapping. */
+static bool equiv_in_gold(evalctx *x, const kz_entity *gold, const kz_mapping *m) {
+    if (!x->kb) return false;
+    int32_t p = kz_kb_parser_find(x->kb, m->parser_name);
+    if (p < 0) return false;
+    kz_arena_reset(x->arena);
+    uint32_t n = 0;
+    const kz_str *xr = kb_xrefs(x, p, m->idx, &n);
+    for (uint32_t i = 0; i < n; i++)
+        if (id_in_gold(gold, xr[i])) return true;
+    kz_str c = canon_id(m->idx);
+    for (uint32_t g = 0; g < gold->n_mappings; g++) {
+        xr = kb_xrefs(x, p, gold->mappings[g].idx, &n);
+        for (uint32_t i = 0; i < n; i++)
+            if (kz_str_eq(canon_id(xr[i]), c)) return true;
+    }
+    return false;
+}
+
+static bool mapping_ok(evalctx *x, const kz_entity *gold, const kz_mapping *m) {
+    return m && (id_in_gold(gold, m->idx) || equiv_in_gold(x, gold, m));
+}
+
 /* The first mapping that counts (of x->parser when set), or NULL. */
 static const kz_mapping *first_mapping(const evalctx *x, const kz_entity *e) {
     for (uint32_t i = 0; i < e->n_mappings; i++)
@@ -93,10 +150,10 @@ static const kz_mapping *first_mapping(const evalctx *x, const kz_entity *e) {
     return NULL;
 }
 
-static bool any_mapping_correct(const evalctx *x, const kz_entity *e, const kz_entity *gold) {
+static bool any_mapping_correct(evalctx *x, const kz_entity *e, const kz_entity *gold) {
     for (uint32_t i = 0; i < e->n_mappings; i++)
         if ((!x->parser || kz_str_eq_c(e->mappings[i].parser_name, x->parser)) &&
-            id_in_gold(gold, e->mappings[i].idx))
+            mapping_ok(x, gold, &e->mappings[i]))
             return true;
     return false;
 }
@@ -112,9 +169,11 @@ static void write_error(evalctx *x, const char *kind, const kz_doc *d, const kz_
                         const kz_entity *p) {
     if (!x->errors) return;
     const kz_mapping *m = p ? first_mapping(x, p) : NULL;
-    fprintf(x->errors, "%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\n", kind, d->idx.ptr, (long long)g->start,
-            (long long)g->end, g->entity_class.ptr, g->match.ptr, g->n_mappings ? g->mappings[0].idx.ptr : "",
-            m ? m->idx.ptr : "", m && m->default_label.ptr ? m->default_label.ptr : "");
+    fprintf(x->errors, "%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", kind, d->idx.ptr,
+            (long long)g->start, (long long)g->end, g->entity_class.ptr, g->match.ptr,
+            g->n_mappings ? g->mappings[0].idx.ptr : "", m ? m->idx.ptr : "",
+            m && m->default_label.ptr ? m->default_label.ptr : "",
+            m && m->string_match_strategy.ptr ? m->string_match_strategy.ptr : "");
 }
 
 static bool has_gold_ids(const kz_entity *e) { return e->n_mappings > 0; }
@@ -136,7 +195,9 @@ static void score_mentions(evalctx *x, kz_doc **gold, kz_doc **pred, size_t n) {
                         p = ps->entities[j];
                 counts *c = counts_for(x, g->entity_class), *all = &x->c[MAX_CLASSES];
                 const kz_mapping *m = p ? first_mapping(x, p) : NULL;
-                bool ok = m && id_in_gold(g, m->idx), any = p && any_mapping_correct(x, p, g);
+                bool strict = m && id_in_gold(g, m->idx);
+                bool ok = strict || (m && equiv_in_gold(x, g, m)), any = p && any_mapping_correct(x, p, g);
+                x->n_equiv += ok && !strict;
                 for (counts *t = c; t; t = t == all ? NULL : all) {
                     t->gold++;
                     t->mapped += m != NULL;
@@ -162,8 +223,7 @@ static void score_e2e(evalctx *x, kz_doc **gold, kz_doc **pred, size_t n) {
                     const kz_entity *p = ps->entities[j];
                     if (!same_span(p, g) || !kz_str_eq(p->entity_class, g->entity_class)) continue;
                     near = p;
-                    const kz_mapping *m = first_mapping(x, p);
-                    hit = m && id_in_gold(g, m->idx);
+                    hit = mapping_ok(x, g, first_mapping(x, p));
                 }
                 counts *c = counts_for(x, g->entity_class);
                 for (counts *t = c; t; t = t == all ? NULL : all) {
@@ -186,7 +246,7 @@ static void score_e2e(evalctx *x, kz_doc **gold, kz_doc **pred, size_t n) {
                 for (uint32_t i = 0; i < gs->n_entities && !hit; i++) {
                     const kz_entity *g = gs->entities[i];
                     hit = has_gold_ids(g) && same_span(p, g) && kz_str_eq(p->entity_class, g->entity_class) &&
-                          m && id_in_gold(g, m->idx);
+                          mapping_ok(x, g, m);
                 }
                 counts *c = counts_for(x, p->entity_class);
                 for (counts *t = c; t; t = t == all ? NULL : all) {
@@ -293,7 +353,8 @@ static void print_results(const evalctx *x, bool e2e, bool json, uint64_t failed
                        p + r > 0 ? 2 * p * r / (p + r) : 0.0, (unsigned long long)c->e_pred);
             printf("}");
         }
-        printf("},\"failed_documents\":%llu}\n", (unsigned long long)failed);
+        printf("},\"equiv\":\"%s\",\"mentions_correct_via_xref\":%llu,\"failed_documents\":%llu}\n",
+               x->kb ? "xrefs" : "none", (unsigned long long)x->n_equiv, (unsigned long long)failed);
         return;
     }
     printf("%-22s %8s %8s %8s %8s", "class", "gold", "acc@1", "mapped", "any@k");
@@ -310,7 +371,22 @@ static void print_results(const evalctx *x, bool e2e, bool json, uint64_t failed
         }
         printf("\n");
     }
+    if (x->kb) printf("equiv xrefs: %llu gold mentions correct only through an xref\n", (unsigned long long)x->n_equiv);
     if (failed) printf("documents that failed processing: %llu\n", (unsigned long long)failed);
+}
+
+/* The default gold-mention steps: candidate search and mapping, then the
+ * abbreviation finder when the configuration has one, so that short forms
+ * take their long form's mappings as they do in the whole pipeline. */
+static void default_link_steps(const kz_pipeline *p, char *buf, size_t cap) {
+    snprintf(buf, cap, "DictionaryEntityLinkingStep,MappingStep");
+    for (size_t i = 0; i < kz_pipeline_n_steps(p); i++) {
+        const char *name = kz_pipeline_step_name(p, i);
+        if (name && !strcmp(name, "AbbreviationFinderStep")) {
+            snprintf(buf, cap, "DictionaryEntityLinkingStep,MappingStep,AbbreviationFinderStep");
+            break;
+        }
+    }
 }
 
 int cmd_eval_link(int argc, char **argv) {
@@ -322,13 +398,14 @@ int cmd_eval_link(int argc, char **argv) {
                                              {"no-e2e", no_argument, NULL, 304},
                                              {"errors", required_argument, NULL, 305},
                                              {"json", no_argument, NULL, 306},
+                                             {"equiv", required_argument, NULL, 307},
                                              {"in-format", required_argument, NULL, 'i'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *cmd = "eval link", *config_path = NULL, *errors_path = NULL;
     char *link_steps = NULL;
     const char *classes[MAX_CLASSES];
-    bool e2e = true, json = false;
+    bool e2e = true, json = false, equiv_xrefs = false;
     kz_format fmt = KZ_FORMAT_UNKNOWN;
     evalctx x;
     memset(&x, 0, sizeof x);
@@ -356,6 +433,14 @@ int cmd_eval_link(int argc, char **argv) {
         case 304: e2e = false; break;
         case 305: errors_path = optarg; break;
         case 306: json = true; break;
+        case 307:
+            if (!strcmp(optarg, "xrefs"))
+                equiv_xrefs = true;
+            else if (!strcmp(optarg, "none"))
+                equiv_xrefs = false;
+            else
+                return cli_usage(cmd, "--equiv: expected none or xrefs, got '%s'", optarg);
+            break;
         default: return cli_bad_option(cmd, argv);
         }
     }
@@ -365,7 +450,8 @@ int cmd_eval_link(int argc, char **argv) {
 
     kz_pipeline *p = cli_load_pipeline(config_path);
     if (!p) return CLI_FATAL;
-    char dflt_steps[] = "DictionaryEntityLinkingStep,MappingStep";
+    char dflt_steps[128];
+    default_link_steps(p, dflt_steps, sizeof dflt_steps);
     size_t n_steps = 0;
     const char **steps = cli_split_commas(link_steps ? link_steps : dflt_steps, &n_steps);
     if (!steps) {
@@ -384,8 +470,22 @@ int cmd_eval_link(int argc, char **argv) {
         kz_pipeline_free(p);
         return CLI_FATAL;
     }
+    if (equiv_xrefs) {
+        const char *kb_path = getenv("KAZU_KB");
+        kz_error_clear(&err);
+        if (!kb_path || !*kb_path || !(x.arena = kz_arena_new(0)) || kz_kb_acquire(kb_path, &x.kb, &err)) {
+            if (err.code) cli_report(&err);
+            fprintf(stderr, "kazu eval link: --equiv xrefs needs a knowledge base (--kb PACK)\n");
+            kz_arena_free(x.arena);
+            free(steps);
+            kz_pipeline_free(p);
+            return CLI_FATAL;
+        }
+    }
     if (errors_path && !(x.errors = fopen(errors_path, "w"))) {
         fprintf(stderr, "kazu eval link: cannot write %s\n", errors_path);
+        kz_kb_release(x.kb);
+        kz_arena_free(x.arena);
         free(steps);
         kz_pipeline_free(p);
         return CLI_FATAL;
@@ -422,6 +522,8 @@ out:
     free_docs(ment, n_ment);
     free_docs(text, n_text);
     if (x.errors) fclose(x.errors);
+    kz_kb_release(x.kb);
+    kz_arena_free(x.arena);
     free(steps);
     kz_pipeline_free(p);
     return rc;

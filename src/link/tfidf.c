@@ -480,6 +480,11 @@ int kz__tfidf_index_info(const kz_tfidf *ix, uint32_t slot, kz_tfidf_index_info 
 
 /* ---- search ---------------------------------------------------------------- */
 
+typedef struct cand {
+    float bound;
+    uint32_t doc;
+} cand;
+
 typedef struct doc_acc {
     float acc, acc2; /* partial score and partial squared weight (bounds only) */
     uint32_t mark;   /* == epoch: touched by this query */
@@ -492,6 +497,7 @@ struct kz_tfidf_scratch {
     uint32_t cap_docs, epoch;
     uint32_t *touched;
     uint32_t n_touched, cap_touched;
+    cand *cand;
     uint64_t *keys;
     size_t cap_keys;
     uint32_t *qt, *order;
@@ -511,6 +517,7 @@ void kz__tfidf_scratch_free(kz_tfidf_scratch *s) {
     free(s->docs);
     free(s->bits);
     free(s->touched);
+    free(s->cand);
     free(s->keys);
     free(s->qt);
     free(s->order);
@@ -529,15 +536,19 @@ static int scratch_docs(kz_tfidf_scratch *s, uint32_t n) {
     doc_acc *d = calloc(n, sizeof *d);
     uint32_t *t = malloc((size_t)n * sizeof *t);
     uint64_t *bits = calloc(((size_t)n + 63) / 64, sizeof *bits);
-    if (!d || !t || !bits) {
+    cand *c = malloc((size_t)n * sizeof *c);
+    if (!d || !t || !bits || !c) {
         free(d);
         free(t);
         free(bits);
+        free(c);
         return KZ_ENOMEM;
     }
     free(s->docs);
     free(s->touched);
     free(s->bits);
+    free(s->cand);
+    s->cand = c;
     s->bits = bits;
     s->docs = d;
     s->touched = t;
@@ -825,15 +836,14 @@ static void length_window(const kz_tfidf_scratch *s, double theta, double S, dou
     *hi = (double)s->q_maxtf / (theta * s->q_norm) * (1 + 1e-6);
 }
 
-/* Top-k by term-at-a-time accumulation, heaviest query terms first. The best
- * partial scores are rescored exactly to set the threshold theta. Each posting
- * list is read only over the length window for the current theta (a
- * contiguous range: internal ids run by document norm), and once no untouched
- * document can reach theta (min of the remaining sum of q * maxw and, by
- * Cauchy-Schwarz, the remaining query norm) later terms only update documents
- * already touched. theta only grows, so every document in the final window got
- * all its terms; those within BOUND_EPS of theta are rescored exactly from the
- * forward index, and the result is the brute-force top-k. */
+/* Exact top-k, prefix filtering with verification (see docs/linking-search.md). */
+
+static int cmp_cand(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->bound != y->bound) return x->bound > y->bound ? -1 : 1;
+    return (x->doc > y->doc) - (x->doc < y->doc);
+}
+
 int kz__tfidf_search(const kz_tfidf *ix, uint32_t slot, const char *q, size_t qlen, uint32_t k,
                      kz_tfidf_scratch *s, kz_tfidf_hit *out, uint32_t *n_out, kz_error *err) {
     int rc = search_setup(ix, slot, k, s, n_out, err);
@@ -845,51 +855,64 @@ int kz__tfidf_search(const kz_tfidf *ix, uint32_t slot, const char *q, size_t ql
     s->stats.terms_total = nq;
     if (nq == 0 || k == 0) return 0;
     sort_order(s, nq);
-    s->rem_ub[nq] = s->rem_sq[nq] = 0;
-    double S = 0;
+    s->rem_ub[nq] = s->rem_sq[nq] = s->rem_r[nq] = 0;
     for (uint32_t i = nq; i-- > 0;) {
         uint32_t j = s->order[i];
         const tf_term *tt = &x->terms[s->qt[j]];
         double qw = s->qv[j];
         s->rem_ub[i] = s->rem_ub[i + 1] + qw * tt->maxw;
         s->rem_sq[i] = s->rem_sq[i + 1] + qw * qw;
-        S += qw * tt->idf * (double)tt->maxtf;
+        s->rem_r[i] = s->rem_r[i + 1] + qw * tt->idf * (double)tt->maxtf;
     }
-    bool and_mode = false;
-    uint32_t refreshed_at = 0;
+    const double S = s->rem_r[0];
+    uint32_t refreshed_at = 0, i = 0;
     double wlo = 0, whi = INFINITY;
-    for (uint32_t i = 0; i < nq; i++) {
+    for (; i < nq; i++) {
         bool full = s->n_heap == k;
-        double theta = full ? s->heap[0].score - BOUND_EPS : 0;
-        if (!and_mode && full && fmin(s->rem_ub[i], sqrt(s->rem_sq[i])) < theta)
-            and_mode = true; /* no untouched document can enter any more */
-        if (full) length_window(s, theta, S, &wlo, &whi);
+        if (full) {
+            double theta = s->heap[0].score - BOUND_EPS;
+            length_window(s, theta, S, &wlo, &whi);
+            double nb = fmin(fmin(s->rem_ub[i], sqrt(s->rem_sq[i])), whi * s->rem_r[i]);
+            if (nb < theta) break; /* no untouched document can reach theta */
+        }
         uint32_t t = s->qt[s->order[i]];
         uint64_t a = x->terms[t].post_start, b = x->terms[t + 1].post_start;
         if (full) {
             a = postings_below(x, a, b, whi, true);
             b = postings_below(x, a, b, wlo, false);
         }
-        accumulate(x, s, s->order[i], a, b, and_mode);
-        if (!and_mode) s->stats.terms_processed++;
-        if (!and_mode && i + 1 < nq && (!full || s->n_touched >= 2 * refreshed_at)) {
+        accumulate(x, s, s->order[i], a, b, false);
+        s->stats.terms_processed++;
+        if (i + 1 < nq && (!full || s->n_touched >= 2 * refreshed_at)) {
             refresh(x, s, k, nq);
             refreshed_at = s->n_touched;
         }
     }
-    if (s->n_heap == k) length_window(s, s->heap[0].score - BOUND_EPS, S, &wlo, &whi);
-    for (uint32_t i = 0; i < s->n_touched; i++) {
-        uint32_t d = s->touched[i];
+    /* verification: every touched document whose bound reaches theta, best bound first */
+    cand *cs = s->cand;
+    uint32_t nc = 0;
+    bool full = s->n_heap == k;
+    double theta = full ? s->heap[0].score : 0;
+    if (full) length_window(s, theta - BOUND_EPS, S, &wlo, &whi);
+    double rub = s->rem_ub[i], rsq = s->rem_sq[i], rr = s->rem_r[i];
+    for (uint32_t m = 0; m < s->n_touched; m++) {
+        uint32_t d = s->touched[m];
         doc_acc *da = &s->docs[d];
         if (da->scored == s->epoch) continue;
-        if (s->n_heap == k) {
-            double inv = (double)x->invnorm[d];
-            if (inv > whi || inv < wlo) continue; /* outside the window: cannot reach theta */
-            if ((double)da->acc + BOUND_EPS < s->heap[0].score) continue;
-        }
-        rescore(x, s, k, nq, d);
+        double inv = (double)x->invnorm[d];
+        if (full && (inv > whi || inv < wlo)) continue;
+        double rest = fmin(fmin(rub, inv * rr), sqrt(rsq * fmax(0, 1.0 - (double)da->acc2 + 1e-5)));
+        double bnd = (double)da->acc + rest + BOUND_EPS;
+        if (full && bnd < theta) continue;
+        cs[nc].bound = (float)bnd;
+        cs[nc++].doc = d;
     }
-    for (uint32_t i = 0; i < s->n_touched; i++) s->bits[s->touched[i] >> 6] = 0;
+    qsort(cs, nc, sizeof *cs, cmp_cand);
+    for (uint32_t m = 0; m < nc; m++) {
+        if (s->n_heap == k && (double)cs[m].bound * (1 + 1e-6) < s->heap[0].score) break;
+        rescore(x, s, k, nq, cs[m].doc);
+    }
+    for (uint32_t m = 0; m < s->n_touched; m++) s->bits[s->touched[m] >> 6] = 0;
     finish(s, out, n_out);
     return 0;
 }

@@ -20,6 +20,7 @@ static const char *const k_default_exclude[] = {"COPD", "NSCLC", "mCRC", "NHL", 
 typedef struct abbrev_state {
     kz_post_strs exclude;
     bool keep_unlinked;
+    bool covering; /* long_form_match: covering */
 } abbrev_state;
 
 static void abbrev_free(void *p) {
@@ -30,15 +31,23 @@ static void abbrev_free(void *p) {
 }
 
 static int abbrev_init(void **state, const kz_config_node *params, kz_error *err) {
-    static const char *const keys[] = {"exclude_abbrvs", "keep_unlinked_short_forms"};
+    static const char *const keys[] = {"exclude_abbrvs", "keep_unlinked_short_forms", "long_form_match"};
     *state = NULL;
-    int rc = kz_config_check_keys(params, keys, 2, err);
+    int rc = kz_config_check_keys(params, keys, 3, err);
     if (rc) return rc;
     abbrev_state *s = calloc(1, sizeof *s);
     if (!s) return kz_error_set(err, KZ_ENOMEM, "out of memory");
     rc = kz__post_strs_get(params, keys[0], k_default_exclude,
                            sizeof k_default_exclude / sizeof *k_default_exclude, &s->exclude, err);
     if (!rc) rc = kz_config_get_bool(params, keys[1], false, &s->keep_unlinked, err);
+    const char *lfm = NULL;
+    if (!rc) rc = kz_config_get_string(params, keys[2], "exact", &lfm, err);
+    if (!rc && strcmp(lfm, "exact") != 0 && strcmp(lfm, "covering") != 0) {
+        rc = kz_error_set(err, KZ_ECONFIG, "%s: long_form_match: expected exact or covering, got '%.60s'",
+                          ABBREV_NAME, lfm);
+        kz_config_locate(kz_config_get(params, keys[2]), err);
+    }
+    if (!rc) s->covering = !strcmp(lfm, "covering");
     if (rc) {
         abbrev_free(s);
         return rc;
@@ -87,6 +96,7 @@ typedef struct pattern {
 
 typedef struct work {
     const kz_doc *doc;
+    bool covering;
     sec_toks *secs;
     pattern *pats;
     size_t n_pats, cap_pats;
@@ -207,9 +217,16 @@ static int consider(work *w, uint32_t si, size_t l0, size_t l1, size_t s0, size_
     }
     pattern *p = &w->pats[w->n_pats];
     *p = (pattern){si, s0, s1, lb, le, NULL, 0};
+    /* long_form_match: covering also takes, when no entity has exactly the long
+     * form's span, the entities that end with it and start before it
+     * ("X-linked adrenoleukodystrophy (ALD)": S&H's long form is the last word) */
+    bool exact = false;
+    for (uint32_t e = 0; e < w->secs[si].n_orig && !exact; e++)
+        exact = sec->entities[e]->n_spans == 1 && sec->entities[e]->start == lb && sec->entities[e]->end == le;
+    bool covering = w->covering && !exact;
     for (uint32_t e = 0; e < w->secs[si].n_orig; e++) {
         kz_entity *ent = sec->entities[e];
-        if (ent->n_spans == 1 && ent->start == lb && ent->end == le) {
+        if (ent->n_spans == 1 && ent->end == le && (ent->start == lb || (covering && ent->start < lb))) {
             kz_entity **ns = realloc(p->src, (p->n_src + 1) * sizeof *ns);
             if (!ns) {
                 free(p->src);
@@ -331,7 +348,7 @@ static int tokenize_section(work *w, uint32_t si, kz_error *err) {
 /* Run the detector over one document. 0 or an error code with err set. */
 int kz__abbrev_doc(const abbrev_state *s, kz_doc *doc, kz_str ns, kz_error *err);
 int kz__abbrev_doc(const abbrev_state *s, kz_doc *doc, kz_str ns, kz_error *err) {
-    work w = {doc, NULL, NULL, 0, 0};
+    work w = {doc, s->covering, NULL, NULL, 0, 0};
     int rc = 0;
     if (!doc->n_sections) return 0;
     if (!(w.secs = calloc(doc->n_sections, sizeof *w.secs)))
