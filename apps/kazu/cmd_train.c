@@ -1,5 +1,6 @@
 /* `kazu train`: train a BERT token-classification NER model (multi-label) on the
- * corpora of a corpus list (kz_train_data_load) and save it as a .kzm. */
+ * corpora of a corpus list (kz_train_data_load), or pre-train an encoder with
+ * the masked-LM objective on raw text (kz_train_mlm), and save it as a .kzm. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,18 @@
 
 const char cli_train_help[] =
     "Usage: kazu train --corpora CORPORA.yaml --vocab VOCAB.txt -o MODEL.kzm [options]\n"
+    "       kazu train --objective mlm [--mlm-text FILE]... [--mlm-corpora CORPORA.yaml]\n"
+    "                  --vocab VOCAB.txt -o ENCODER.kzm [options] [FILE...]\n"
     "Train a multi-label BERT token classifier (one sigmoid per B-/I- class label) from\n"
-    "the train split of the corpus list (docs/train.md) and save it as a .kzm file.\n"
+    "the train split of the corpus list (docs/train.md) and save it as a .kzm file; or\n"
+    "pre-train an encoder with BERT's masked-LM objective on raw text and save the\n"
+    "encoder (no head) for a later `kazu train --init ENCODER.kzm`.\n"
     "\n"
     "Model (a new, randomly initialised model unless --init is given):\n"
     "  --vocab FILE          WordPiece vocab.txt (uncased BERT normalisation)\n"
     "  --init MODEL          start from this model (HF directory or .kzm) instead; its\n"
-    "                        labels must be the data's labels, in order\n"
+    "                        labels must be the data's labels, in order; an encoder\n"
+    "                        without a head gets a new classifier for the data's labels\n"
     "  --layers N            encoder layers (default 4)\n"
     "  --hidden N            hidden size (default 312)\n"
     "  --heads N             attention heads (default 12)\n"
@@ -33,7 +39,15 @@ const char cli_train_help[] =
     "  --precision P         storage of the saved model: fp32 (default), fp16, bf16, int8\n"
     "  --stop-after N        stop after N optimizer steps of this run, leaving the checkpoint\n"
     "                        and no model (what a kill does; for testing --resume)\n"
+    "  --max-steps N         end the run after N optimizer steps (the schedule spans N)\n"
     "  -q, --quiet           no progress lines\n"
+    "Masked-LM pre-training (--objective mlm; default ner):\n"
+    "  --mlm-text FILE       raw text (repeatable; further FILE arguments count too): a\n"
+    "                        line is text, a blank line ends a document; gzip ok\n"
+    "  --mlm-corpora FILE    also the texts of the corpus list's --split entries\n"
+    "  --mlm-prob X          fraction of the tokens predicted (0.15); 80/10/10 masking\n"
+    "  --whole-word          mask whole words (all their sub-tokens)\n"
+    "  --mlm-max-tokens N    keep at most N tokens of text in memory (default 67108864)\n"
     "\n"
     "Exit status: 0 trained and saved, 2 usage error, 3 failure.\n";
 
@@ -91,7 +105,14 @@ int cmd_train(int argc, char **argv) {
         O_RESUME,
         O_SPLIT,
         O_PREC,
-        O_STOP
+        O_STOP,
+        O_OBJECTIVE,
+        O_MLM_TEXT,
+        O_MLM_CORPORA,
+        O_MLM_PROB,
+        O_WHOLE_WORD,
+        O_MLM_MAX,
+        O_MAX_STEPS
     };
     static const struct option longopts[] = {{"corpora", required_argument, NULL, O_CORPORA},
                                              {"vocab", required_argument, NULL, O_VOCAB},
@@ -117,6 +138,13 @@ int cmd_train(int argc, char **argv) {
                                              {"split", required_argument, NULL, O_SPLIT},
                                              {"precision", required_argument, NULL, O_PREC},
                                              {"stop-after", required_argument, NULL, O_STOP},
+                                             {"objective", required_argument, NULL, O_OBJECTIVE},
+                                             {"mlm-text", required_argument, NULL, O_MLM_TEXT},
+                                             {"mlm-corpora", required_argument, NULL, O_MLM_CORPORA},
+                                             {"mlm-prob", required_argument, NULL, O_MLM_PROB},
+                                             {"whole-word", no_argument, NULL, O_WHOLE_WORD},
+                                             {"mlm-max-tokens", required_argument, NULL, O_MLM_MAX},
+                                             {"max-steps", required_argument, NULL, O_MAX_STEPS},
                                              {"out", required_argument, NULL, 'o'},
                                              {"quiet", no_argument, NULL, 'q'},
                                              {"help", no_argument, NULL, 'h'},
@@ -125,6 +153,15 @@ int cmd_train(int argc, char **argv) {
     uint32_t layers = 4, hidden = 312, heads = 12, inter = 1200, max_len = 128, seed32 = 42;
     kz_precision prec = KZ_PREC_FP32;
     kz_train_opts o = kz_train_default_opts();
+    bool mlm = false;
+    const char *mlm_corpora = NULL;
+    const char **texts = calloc((size_t)argc + 1, sizeof *texts); /* --mlm-text and FILE arguments */
+    size_t n_texts = 0;
+    uint32_t max_tok_m = 0, max_steps = 0; /* --mlm-max-tokens (0 = the library default) */
+    if (!texts) {
+        fprintf(stderr, "kazu train: out of memory\n");
+        return CLI_FATAL;
+    }
     int c, rc = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
@@ -154,26 +191,65 @@ int cmd_train(int argc, char **argv) {
         case O_RESUME: o.resume = true; break;
         case O_SPLIT: split = optarg; break;
         case O_STOP: rc = parse_u32("--stop-after", optarg, 1, UINT32_MAX, &o.stop_after); break;
+        case O_OBJECTIVE:
+            if (!strcmp(optarg, "mlm"))
+                mlm = true;
+            else if (!strcmp(optarg, "ner"))
+                mlm = false;
+            else
+                rc = cli_usage("train", "--objective: expected ner or mlm, got '%s'", optarg);
+            break;
+        case O_MLM_TEXT: texts[n_texts++] = optarg; break;
+        case O_MLM_CORPORA: mlm_corpora = optarg; break;
+        case O_MLM_PROB: rc = parse_dbl("--mlm-prob", optarg, 0.001, 1, &o.mlm_prob); break;
+        case O_WHOLE_WORD: o.mlm_whole_word = true; break;
+        case O_MLM_MAX: rc = parse_u32("--mlm-max-tokens", optarg, 64, UINT32_MAX, &max_tok_m); break;
+        case O_MAX_STEPS: rc = parse_u32("--max-steps", optarg, 1, UINT32_MAX, &max_steps); break;
         case O_PREC:
             if (kz_precision_parse(optarg, &prec))
                 rc = cli_usage("train", "--precision: unknown '%s'", optarg);
             break;
         case 'o': out = optarg; break;
         case 'q': o.verbose = 0; break;
-        case 'h': fputs(cli_train_help, stdout); return CLI_OK;
-        default: return cli_bad_option("train", argv);
+        case 'h':
+            free(texts);
+            fputs(cli_train_help, stdout);
+            return CLI_OK;
+        default: free(texts); return cli_bad_option("train", argv);
         }
-        if (rc) return rc;
+        if (rc) {
+            free(texts);
+            return rc;
+        }
     }
-    if (optind < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind]);
-    if (!corpora) return cli_usage("train", "--corpora is required");
-    if (!out) return cli_usage("train", "-o MODEL.kzm is required");
-    if (!vocab && !init) return cli_usage("train", "--vocab (or --init MODEL) is required");
-    if (o.resume && !o.checkpoint_path) return cli_usage("train", "--resume needs --checkpoint");
-    if (o.stop_after && !o.checkpoint_path) return cli_usage("train", "--stop-after needs --checkpoint");
-    if (hidden % heads)
-        return cli_usage("train", "--hidden %u is not a multiple of --heads %u", hidden, heads);
+    if (mlm)
+        while (optind < argc) texts[n_texts++] = argv[optind++];
+    if (optind < argc)
+        rc = cli_usage("train", "unexpected argument '%s'", argv[optind]);
+    else if (!mlm && !corpora)
+        rc = cli_usage("train", "--corpora is required");
+    else if (!mlm && (n_texts || mlm_corpora))
+        rc = cli_usage("train", "--mlm-text / --mlm-corpora need --objective mlm");
+    else if (mlm && corpora)
+        rc = cli_usage("train", "--objective mlm reads --mlm-text / --mlm-corpora, not --corpora");
+    else if (mlm && !n_texts && !mlm_corpora)
+        rc = cli_usage("train", "--objective mlm needs --mlm-text FILE or --mlm-corpora LIST");
+    else if (!out)
+        rc = cli_usage("train", "-o MODEL.kzm is required");
+    else if (!vocab && !init)
+        rc = cli_usage("train", "--vocab (or --init MODEL) is required");
+    else if (o.resume && !o.checkpoint_path)
+        rc = cli_usage("train", "--resume needs --checkpoint");
+    else if (o.stop_after && !o.checkpoint_path)
+        rc = cli_usage("train", "--stop-after needs --checkpoint");
+    else if (hidden % heads)
+        rc = cli_usage("train", "--hidden %u is not a multiple of --heads %u", hidden, heads);
+    if (rc) {
+        free(texts);
+        return rc;
+    }
     o.seed = seed32;
+    o.max_steps = max_steps;
     kz_log_set_sink(train_log, NULL, o.verbose ? KZ_LOG_INFO : KZ_LOG_WARN);
 
     kz_error err;
@@ -182,6 +258,8 @@ int cmd_train(int argc, char **argv) {
     kz_bert *model = NULL;
     kz_train_data data;
     memset(&data, 0, sizeof data);
+    kz_mlm_data md;
+    memset(&md, 0, sizeof md);
     int code = CLI_FATAL;
     if (init) {
         if (kz_bert_load(init, &model, &err)) goto fail;
@@ -195,12 +273,47 @@ int cmd_train(int argc, char **argv) {
         goto fail;
     }
     const kz_wordpiece *tok = init ? kz_bert_tokenizer(model) : wp;
+    if (mlm) {
+        if (kz_mlm_data_load(texts, n_texts, mlm_corpora, split, tok, max_len, max_tok_m, &md, &err))
+            goto fail;
+        if (!md.n) {
+            fprintf(stderr, "kazu train: no text to pre-train on\n");
+            goto done;
+        }
+        if (!init) {
+            kz_bert_config cfg;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.hidden = hidden, cfg.layers = layers, cfg.heads = heads, cfg.intermediate = inter;
+            cfg.max_positions = max_len, cfg.type_vocab = 2, cfg.layer_norm_eps = 1e-12f,
+            cfg.act = KZ_ACT_GELU;
+            kz_wordpiece_special sp = kz_wordpiece_specials(wp);
+            cfg.pad_token_id = sp.pad >= 0 ? sp.pad : 0;
+            if (kz_bert_new_random(&cfg, wp, o.seed, &model, &err)) goto fail;
+        }
+        if (o.verbose)
+            fprintf(stderr,
+                    "kazu train: masked LM on %zu windows, %llu tokens (%llu documents, %llu sentences%s); "
+                    "%u epochs, batch %u x %u, %.3g masked%s\n",
+                    md.n, (unsigned long long)md.n_tokens, (unsigned long long)md.n_docs,
+                    (unsigned long long)md.n_sentences, md.truncated ? ", truncated at the cap" : "",
+                    o.epochs, o.batch_size, o.grad_accum, o.mlm_prob,
+                    o.mlm_whole_word ? ", whole words" : "");
+        if (kz_train_mlm(model, &md, &o, &err)) goto fail;
+        goto trained;
+    }
     if (kz_train_data_load(corpora, split, tok, max_len, &data, &err)) goto fail;
     if (!data.n || !data.n_labels) {
         fprintf(stderr, "kazu train: %s has no %s examples\n", corpora, split);
         goto done;
     }
-    if (init) {
+    if (init && kz_bert_get_config(model)->head == KZ_HEAD_NONE) {
+        if (kz_bert_add_token_head(model, (const char *const *)data.labels, data.n_labels, true, o.seed,
+                                   &err))
+            goto fail;
+        if (o.verbose)
+            fprintf(stderr, "kazu train: %s is an encoder without a head: new classifier for %u labels\n",
+                    init, data.n_labels);
+    } else if (init) {
         const kz_bert_config *mc = kz_bert_get_config(model);
         bool same = mc->num_labels == data.n_labels;
         for (uint32_t i = 0; same && i < data.n_labels; i++)
@@ -228,6 +341,7 @@ int cmd_train(int argc, char **argv) {
                 "kazu train: %zu windows, %zu tokens, %u labels, %u corpora; %u epochs, batch %u x %u\n",
                 data.n, tokens, data.n_labels, data.n_corpora, o.epochs, o.batch_size, o.grad_accum);
     if (kz_train_ner(model, &data, &o, &err)) goto fail;
+trained:
     if (o.stop_after) {
         kz_train_ckpt_hdr ci;
         if (!kz__train_ckpt_peek(o.checkpoint_path, &ci, &err) && ci.step < ci.total_steps) {
@@ -245,6 +359,8 @@ fail:
     cli_report(&err);
 done:
     if (data.arena || data.ex) kz_train_data_free(&data);
+    kz_mlm_data_free(&md);
+    free(texts);
     kz_bert_free(model);
     kz_wordpiece_free(wp);
     return code;

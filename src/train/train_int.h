@@ -24,6 +24,16 @@ typedef struct kz_tparam {
  * seed come from o (NULL: defaults). KZ_EINVAL for an unsupported model
  * (no token-classification head, activation other than gelu / relu). */
 int kz__trainer_new(kz_bert *model, const kz_train_opts *o, kz_trainer **out, kz_error *err);
+
+/* Objectives of a trainer. KZ__OBJ_MLM: the flat buffer holds the encoder and
+ * BERT's MLM prediction head ("cls.predictions.transform.dense.weight/bias",
+ * "cls.predictions.transform.LayerNorm.weight/bias", "cls.predictions.bias";
+ * decoder tied to the word embeddings), initialised from o->seed; any
+ * classifier of the model stays outside (untouched). */
+enum { KZ__OBJ_NER = 0, KZ__OBJ_MLM = 1 };
+int kz__trainer_new_obj(kz_bert *model, const kz_train_opts *o, int objective, kz_trainer **out,
+                        kz_error *err);
+int kz__trainer_objective(const kz_trainer *t);
 void kz__trainer_free(kz_trainer *t);
 
 float *kz__trainer_params(kz_trainer *t);
@@ -45,6 +55,39 @@ double kz__trainer_cells(const kz_trainer *t, const kz_train_example *ex);
 int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, size_t n, double denom,
                            uint64_t rng_step, bool grad, double *loss, float *logits_out, kz_error *err);
 
+/* One masked-LM sequence: input ids (already masked) and, per token, the id to
+ * predict or -1 (not predicted). */
+typedef struct kz_mlm_seq {
+    uint32_t n_tokens;
+    const int32_t *input_ids;
+    const int32_t *labels;
+} kz_mlm_seq;
+
+/* kz__trainer_step_batch for a KZ__OBJ_MLM trainer: softmax cross-entropy over
+ * the vocabulary at the predicted positions, summed and divided by denom (the
+ * predicted tokens of the whole optimiser step). logits_out (optional): the
+ * [predicted tokens][vocab] logits in batch order. */
+int kz__trainer_step_mlm(kz_trainer *t, const kz_mlm_seq *s, size_t n, double denom, uint64_t rng_step,
+                         bool grad, double *loss, float *logits_out, kz_error *err);
+
+/* BERT masking of window w for (seed, epoch, index): writes ids (the masked
+ * input) and labels (original id at predicted positions, else -1), both
+ * w->n_tokens long; returns the number of predicted positions (0 only when
+ * the window has no maskable token). Random replacements are uniform over
+ * [0, vocab) minus the special ids of sp. */
+uint32_t kz__mlm_mask(const kz_mlm_window *w, uint64_t seed, uint64_t epoch, uint64_t index, double prob,
+                      bool whole_word, uint32_t vocab, const kz_wordpiece_special *sp, int32_t *ids,
+                      int32_t *labels);
+
+/* Pre-training windows from one text image in memory (the text-file format of
+ * kz_mlm_data_load; gzip decoded). Fuzzed. */
+int kz__mlm_data_from_mem(const void *data, size_t len, const kz_wordpiece *tok, uint32_t max_len,
+                          uint64_t max_tokens, kz_mlm_data *out, kz_error *err);
+
+/* n values ~ N(0, 0.02): Box-Muller over splitmix64 seeded with seed ^ fnv1a64(name)
+ * (what kz_bert_new_random draws for the tensor called name). */
+void kz__train_randn(float *p, size_t n, uint64_t seed, const char *name);
+
 /* Global-norm clipping (clip <= 0: none) then one AdamW update at learning rate lr.
  * Returns the gradient norm before clipping. */
 double kz__trainer_optimizer_step(kz_trainer *t, double lr, double clip);
@@ -62,6 +105,9 @@ double kz__train_lr(double lr, uint64_t step, uint64_t total, uint64_t warmup);
 typedef struct kz_train_ckpt_hdr {
     uint64_t n_params, step, seed, total_steps, n_examples;
     uint32_t batch, accum, epochs, layers, hidden, heads, intermediate, vocab, max_pos, type_vocab, labels;
+    /* the header's word at offset 64 (once "reserved"): 0 = NER; masked LM:
+       1 | whole_word << 8 | (IEEE bits of (float)mlm_prob) << 32 */
+    uint64_t objective;
 } kz_train_ckpt_hdr;
 /* Fill the shape fields (n_params, layers ... labels) of h from t. */
 void kz__trainer_shape(const kz_trainer *t, kz_train_ckpt_hdr *h);

@@ -1,8 +1,9 @@
-/* BERT token-classification trainer: flat fp32 parameters, a forward pass that
- * keeps what the backward pass needs, the backward pass (embeddings, LayerNorm,
- * multi-head attention over packed sequences, GELU FFN, classifier), the
- * losses (multi-label BCE with soft targets and label masks; softmax CE),
- * AdamW. GEMMs go to oneDNN's dnnl_sgemm (row-major). docs/train.md. */
+/* BERT trainer: flat fp32 parameters, a forward pass that keeps what the
+ * backward pass needs, the backward pass (embeddings, LayerNorm, multi-head
+ * attention over packed sequences, GELU FFN, classifier or MLM prediction head),
+ * the losses (multi-label BCE with soft targets and label masks; softmax CE;
+ * masked-LM CE over the vocabulary), AdamW. GEMMs go to oneDNN's dnnl_sgemm
+ * (row-major). docs/train.md. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ typedef struct lact {
 
 struct kz_trainer {
     kz_bert *m;
+    int obj; /* KZ__OBJ_NER | KZ__OBJ_MLM */
     uint32_t H, I, L, NH, dh, C, V, P, TV;
     bool multilabel;
     kz_bert_act act;
@@ -35,6 +37,7 @@ struct kz_trainer {
     kz_tparam *pt;
     size_t npt;
     size_t o_word, o_pos, o_type, o_eg, o_eb, o_cw, o_cb, o_layers;
+    size_t o_mw, o_mb, o_mg, o_mbb, o_mdb; /* MLM head: dense W, b, LayerNorm g, b, decoder bias */
     lay_off lo;
     float dropout;
     double wd;
@@ -52,7 +55,15 @@ struct kz_trainer {
     /* batch geometry */
     uint32_t *r0, *len;
     size_t *poff;
+    const int32_t **ids;
     size_t cap_b;
+    bool drop; /* dropout on in the current pass */
+    float dscale;
+    /* MLM head, rows = predicted positions */
+    size_t cap_mm;
+    uint32_t *mrow;
+    int32_t *mtgt;
+    float *mx, *mf, *mga, *mxh, *mrs, *my, *mlog, *md1, *md2;
 };
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -170,10 +181,20 @@ static void set_lin(kz_bert_linear *l, float *w, float *b, uint32_t in, uint32_t
 }
 
 int kz__trainer_new(kz_bert *model, const kz_train_opts *o, kz_trainer **out, kz_error *err) {
+    return kz__trainer_new_obj(model, o, KZ__OBJ_NER, out, err);
+}
+
+int kz__trainer_objective(const kz_trainer *t) { return t->obj; }
+
+int kz__trainer_new_obj(kz_bert *model, const kz_train_opts *o, int objective, kz_trainer **out,
+                        kz_error *err) {
     *out = NULL;
     if (!model) return kz_error_set(err, KZ_EINVAL, "trainer: NULL model");
+    if (objective != KZ__OBJ_NER && objective != KZ__OBJ_MLM)
+        return kz_error_set(err, KZ_EINVAL, "trainer: unknown objective %d", objective);
+    const bool mlm = objective == KZ__OBJ_MLM;
     const kz_bert_config *c = &model->cfg;
-    if (c->head != KZ_HEAD_TOKEN_CLS || c->num_labels == 0 || !model->classifier.w)
+    if (!mlm && (c->head != KZ_HEAD_TOKEN_CLS || c->num_labels == 0 || !model->classifier.w))
         return kz_error_set(err, KZ_EINVAL, "trainer: the model has no token-classification head");
     if (c->act != KZ_ACT_GELU && c->act != KZ_ACT_RELU)
         return kz_error_set(err, KZ_EINVAL, "trainer: activation %s is not supported (gelu, relu)",
@@ -186,9 +207,10 @@ int kz__trainer_new(kz_bert *model, const kz_train_opts *o, kz_trainer **out, kz
     kz_trainer *t = calloc(1, sizeof *t);
     if (!t) return kz_error_set(err, KZ_ENOMEM, "out of memory");
     t->m = model;
+    t->obj = objective;
     t->H = c->hidden, t->I = c->intermediate, t->L = c->layers, t->NH = c->heads,
     t->dh = c->hidden / c->heads;
-    t->C = c->num_labels, t->V = c->vocab_size, t->P = c->max_positions, t->TV = c->type_vocab;
+    t->C = mlm ? 0 : c->num_labels, t->V = c->vocab_size, t->P = c->max_positions, t->TV = c->type_vocab;
     t->multilabel = c->multilabel;
     t->act = c->act;
     t->eps = c->layer_norm_eps;
@@ -258,12 +280,30 @@ int kz__trainer_new(kz_bert *model, const kz_train_opts *o, kz_trainer **out, kz
         }
     }
     at += (size_t)t->L * lo->size;
-    t->o_cw = at;
-    if (!rc) rc = add_pt(t, &cap, "classifier.weight", at, (size_t)t->C * H, true);
-    at += (size_t)t->C * H;
-    t->o_cb = at;
-    if (!rc) rc = add_pt(t, &cap, "classifier.bias", at, t->C, false);
-    at += t->C;
+    if (mlm) {
+        t->o_mw = at;
+        if (!rc) rc = add_pt(t, &cap, "cls.predictions.transform.dense.weight", at, H * H, true);
+        at += H * H;
+        t->o_mb = at;
+        if (!rc) rc = add_pt(t, &cap, "cls.predictions.transform.dense.bias", at, H, false);
+        at += H;
+        t->o_mg = at;
+        if (!rc) rc = add_pt(t, &cap, "cls.predictions.transform.LayerNorm.weight", at, H, false);
+        at += H;
+        t->o_mbb = at;
+        if (!rc) rc = add_pt(t, &cap, "cls.predictions.transform.LayerNorm.bias", at, H, false);
+        at += H;
+        t->o_mdb = at;
+        if (!rc) rc = add_pt(t, &cap, "cls.predictions.bias", at, t->V, false);
+        at += t->V;
+    } else {
+        t->o_cw = at;
+        if (!rc) rc = add_pt(t, &cap, "classifier.weight", at, (size_t)t->C * H, true);
+        at += (size_t)t->C * H;
+        t->o_cb = at;
+        if (!rc) rc = add_pt(t, &cap, "classifier.bias", at, t->C, false);
+        at += t->C;
+    }
     t->n = at;
     if (rc) {
         kz__trainer_free(t);
@@ -318,9 +358,18 @@ int kz__trainer_new(kz_bert *model, const kz_train_opts *o, kz_trainer **out, kz
         set_lin(&ly->ffn_out, b + lo->f2_w, b + lo->f2_b, t->I, t->H);
         ly->ln2_g = b + lo->ln2_g, ly->ln2_b = b + lo->ln2_b;
     }
-    memcpy(W + t->o_cw, m->classifier.w, (size_t)t->C * H * 4);
-    memcpy(W + t->o_cb, m->classifier.b, (size_t)t->C * 4);
-    set_lin(&m->classifier, W + t->o_cw, W + t->o_cb, t->H, t->C);
+    if (mlm) {
+        /* a new prediction head, BERT's init; the checkpoint carries it across a resume */
+        kz__train_randn(W + t->o_mw, H * H, t->seed, "cls.predictions.transform.dense.weight");
+        memset(W + t->o_mb, 0, H * 4);
+        for (size_t i = 0; i < H; i++) W[t->o_mg + i] = 1.f;
+        memset(W + t->o_mbb, 0, H * 4);
+        memset(W + t->o_mdb, 0, (size_t)t->V * 4);
+    } else {
+        memcpy(W + t->o_cw, m->classifier.w, (size_t)t->C * H * 4);
+        memcpy(W + t->o_cb, m->classifier.b, (size_t)t->C * 4);
+        set_lin(&m->classifier, W + t->o_cw, W + t->o_cb, t->H, t->C);
+    }
     m->stored = KZ_PREC_FP32;
     /* the model frees W with itself (kz__nn_alloc is aligned_alloc: free() releases it) */
     if (kz__tensor_table_own(&m->tensors, W)) {
@@ -351,6 +400,8 @@ static void free_acts(kz_trainer *t) {
     free(t->dX), free(t->dT), free(t->dH1), free(t->dI), free(t->dC), free(t->dQKV), free(t->tI1),
         free(t->tI2);
     free(t->dS), free(t->Pd), free(t->ones);
+    free(t->mrow), free(t->mtgt), free(t->mx), free(t->mf), free(t->mga), free(t->mxh), free(t->mrs);
+    free(t->my), free(t->mlog), free(t->md1), free(t->md2);
 }
 
 void kz__trainer_free(kz_trainer *t) {
@@ -359,7 +410,7 @@ void kz__trainer_free(kz_trainer *t) {
     free(t->X);
     free(t->la);
     free(t->pt);
-    free(t->r0), free(t->len), free(t->poff);
+    free(t->r0), free(t->len), free(t->poff), free((void *)t->ids);
     kz__nn_free(t->g);
     kz__nn_free(t->am);
     kz__nn_free(t->av);
@@ -376,6 +427,7 @@ const kz_tparam *kz__trainer_tensors(const kz_trainer *t, size_t *n) {
 void kz__trainer_zero_grad(kz_trainer *t) { memset(t->g, 0, t->n * sizeof(float)); }
 
 double kz__trainer_cells(const kz_trainer *t, const kz_train_example *ex) {
+    if (t->obj != KZ__OBJ_NER) return 0;
     size_t tok = 0;
     for (uint32_t i = 0; i < ex->n_tokens; i++) tok += ex->token_mask[i] != 0;
     if (!t->multilabel) return (double)tok;
@@ -456,31 +508,36 @@ static void softmax_row(const kz_nn_kern *k, float *x, uint32_t n) {
 /* ---- forward + backward ------------------------------------------------------------------ */
 enum { SITE_EMB = 0, SITE_CLS = 1, SITE_LAYER = 8 }; /* layer l: 8 + 4l + {0 attn, 1 a, 2 o} */
 
-int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, size_t nb, double denom,
-                           uint64_t rng_step, bool grad, double *loss, float *logits_out, kz_error *err) {
-    *loss = 0;
-    const uint32_t H = t->H, I = t->I, C = t->C, NH = t->NH, dh = t->dh;
-    if (nb > t->cap_b) {
-        uint32_t *r0 = realloc(t->r0, nb * sizeof *r0);
-        if (r0) t->r0 = r0;
-        uint32_t *len = realloc(t->len, nb * sizeof *len);
-        if (len) t->len = len;
-        size_t *po = realloc(t->poff, nb * sizeof *po);
-        if (po) t->poff = po;
-        if (!r0 || !len || !po) return kz_error_set(err, KZ_ENOMEM, "out of memory");
-        t->cap_b = nb;
-    }
+static int ensure_batch(kz_trainer *t, size_t nb, kz_error *err) {
+    if (nb <= t->cap_b) return 0;
+    uint32_t *r0 = realloc(t->r0, nb * sizeof *r0);
+    if (r0) t->r0 = r0;
+    uint32_t *len = realloc(t->len, nb * sizeof *len);
+    if (len) t->len = len;
+    size_t *po = realloc(t->poff, nb * sizeof *po);
+    if (po) t->poff = po;
+    const int32_t **ids = realloc((void *)t->ids, nb * sizeof *ids);
+    if (ids) t->ids = ids;
+    if (!r0 || !len || !po || !ids) return kz_error_set(err, KZ_ENOMEM, "out of memory");
+    t->cap_b = nb;
+    return 0;
+}
+
+/* Encoder forward over the nb sequences of t->ids / t->len; the last layer's
+ * output lands in t->X[L] (*Mout rows). */
+static int enc_forward(kz_trainer *t, size_t nb, uint64_t rng_step, size_t *Mout, kz_error *err) {
+    const uint32_t H = t->H, I = t->I, NH = t->NH, dh = t->dh;
     size_t M = 0, Ptot = 0, Tmax = 0;
+    *Mout = 0;
     for (size_t b = 0; b < nb; b++) {
-        uint32_t T = ex[b]->n_tokens;
+        uint32_t T = t->len[b];
         if (T > t->P)
             return kz_error_set(err, KZ_EINVAL, "example of %u tokens exceeds max_positions %u", T, t->P);
         for (uint32_t i = 0; i < T; i++)
-            if (ex[b]->input_ids[i] < 0 || (uint32_t)ex[b]->input_ids[i] >= t->V)
-                return kz_error_set(err, KZ_EINVAL, "token id %d outside the %u-row vocabulary",
-                                    ex[b]->input_ids[i], t->V);
+            if (t->ids[b][i] < 0 || (uint32_t)t->ids[b][i] >= t->V)
+                return kz_error_set(err, KZ_EINVAL, "token id %d outside the %u-row vocabulary", t->ids[b][i],
+                                    t->V);
         t->r0[b] = (uint32_t)M;
-        t->len[b] = T;
         t->poff[b] = Ptot;
         M += T;
         Ptot += (size_t)NH * T * T;
@@ -488,11 +545,13 @@ int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, siz
     }
     if (M == 0) return 0;
     if (grow(t, M, Ptot, Tmax)) return kz_error_set(err, KZ_ENOMEM, "out of memory (%zu tokens)", M);
+    *Mout = M;
     const float p = t->dropout;
     const bool drop = p > 0.f && rng_step != KZ_TRAIN_EVAL;
     const float dscale = drop ? 1.f / (1.f - p) : 1.f;
+    t->drop = drop;
+    t->dscale = dscale;
     const float *W = t->w;
-    float *G = t->g;
     const lay_off *lo = &t->lo;
 
     /* embeddings */
@@ -500,7 +559,7 @@ int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, siz
         for (uint32_t i = 0; i < t->len[b]; i++) {
             size_t r = t->r0[b] + i;
             float *x = t->X[0] + r * H;
-            const float *we = W + t->o_word + (size_t)ex[b]->input_ids[i] * H;
+            const float *we = W + t->o_word + (size_t)t->ids[b][i] * H;
             const float *pe = W + t->o_pos + (size_t)i * H, *te = W + t->o_type;
             for (uint32_t h = 0; h < H; h++) x[h] = we[h] + pe[h] + te[h];
             ln_fwd(x, H, W + t->o_eg, W + t->o_eb, t->eps, t->xhe + r * H, &t->rse[r], x);
@@ -565,61 +624,36 @@ int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, siz
             ln_fwd(y, H, B + lo->ln2_g, B + lo->ln2_b, t->eps, a->xh2 + r * H, &a->rs2[r], y);
         }
     }
-    /* classifier */
-    const float *hd = t->X[t->L];
-    if (drop) {
-        memcpy(t->hd, hd, M * H * 4);
-        drop_mask(t->mc, M * H, p, t->seed, rng_step, SITE_CLS);
-        drop_apply(t->hd, t->mc, M * H, dscale);
-        hd = t->hd;
-    }
-    lin_fwd(hd, (uint32_t)M, H, W + t->o_cw, W + t->o_cb, C, t->logits);
-    if (logits_out) memcpy(logits_out, t->logits, M * C * 4);
+    return 0;
+}
 
-    /* loss; dlogits overwrite logits */
-    double lsum = 0;
-    const double inv = denom > 0 ? 1.0 / denom : 0.0;
-    for (size_t b = 0; b < nb; b++) {
-        const kz_train_example *e = ex[b];
-        for (uint32_t i = 0; i < t->len[b]; i++) {
-            float *z = t->logits + ((size_t)t->r0[b] + i) * C;
-            const float *y = e->targets + (size_t)i * C;
-            if (!e->token_mask[i]) {
-                memset(z, 0, C * 4);
-                continue;
-            }
-            if (t->multilabel) {
-                for (uint32_t j = 0; j < C; j++) {
-                    if (!e->label_mask[j]) {
-                        z[j] = 0;
-                        continue;
-                    }
-                    double x = z[j], yy = y[j];
-                    lsum += (x > 0 ? x : 0) - x * yy + log1p(exp(-fabs(x)));
-                    double s = 1.0 / (1.0 + exp(-x));
-                    z[j] = (float)((s - yy) * inv);
-                }
-            } else {
-                double mx = z[0], ys = 0;
-                for (uint32_t j = 1; j < C; j++) mx = z[j] > mx ? z[j] : mx;
-                double se = 0;
-                for (uint32_t j = 0; j < C; j++) se += exp(z[j] - mx);
-                double lse = mx + log(se);
-                for (uint32_t j = 0; j < C; j++) {
-                    lsum -= (double)y[j] * (z[j] - lse);
-                    ys += y[j];
-                }
-                for (uint32_t j = 0; j < C; j++) z[j] = (float)((exp(z[j] - lse) * ys - y[j]) * inv);
-            }
-        }
+/* Activation derivative, in place: d *= act'(x) (n values; uses t->tI1/tI2 of >= n floats). */
+static void act_bwd(kz_trainer *t, const float *x, float *d, size_t n, float *s1, float *s2) {
+    if (t->act == KZ_ACT_RELU) {
+        for (size_t i = 0; i < n; i++)
+            if (x[i] <= 0) d[i] = 0;
+        return;
     }
-    *loss = lsum * inv;
-    if (!grad || denom <= 0) return 0;
+    /* gelu'(x) = Phi(x) + x phi(x) */
+    for (size_t i = 0; i < n; i++) {
+        s1[i] = x[i] * 0.70710678118654752f;
+        s2[i] = -0.5f * x[i] * x[i];
+    }
+    t->kern->erf(s1, s1, n);
+    t->kern->exp(s2, s2, n);
+    for (size_t i = 0; i < n; i++) d[i] *= 0.5f * (1.f + s1[i]) + x[i] * s2[i] * 0.39894228040143268f;
+}
 
-    /* ---- backward ---- */
+/* Encoder backward: t->dX holds d loss / d X[L] (M rows); gradients are added to t->g. */
+static void enc_backward(kz_trainer *t, size_t nb, size_t M) {
+    const uint32_t H = t->H, I = t->I, NH = t->NH, dh = t->dh;
+    const bool drop = t->drop;
+    const float dscale = t->dscale;
+    const float scale = 1.f / sqrtf((float)dh);
+    const float *W = t->w;
+    float *G = t->g;
+    const lay_off *lo = &t->lo;
     float *dX = t->dX;
-    lin_bwd(hd, t->logits, (uint32_t)M, H, C, W + t->o_cw, G + t->o_cw, G + t->o_cb, dX, false, t->ones);
-    if (drop) drop_apply(dX, t->mc, M * H, dscale);
     for (uint32_t l = t->L; l-- > 0;) {
         const float *B = W + t->o_layers + (size_t)l * lo->size;
         float *GB = G + t->o_layers + (size_t)l * lo->size;
@@ -632,21 +666,7 @@ int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, siz
         if (drop) drop_apply(t->dT, a->mo, M * H, dscale);
         lin_bwd(a->ga, t->dT, (uint32_t)M, I, H, B + lo->f2_w, GB + lo->f2_w, GB + lo->f2_b, t->dI, false,
                 t->ones);
-        if (t->act == KZ_ACT_RELU) {
-            for (size_t i = 0; i < M * I; i++)
-                if (a->f[i] <= 0) t->dI[i] = 0;
-        } else {
-            /* gelu'(x) = Phi(x) + x phi(x) */
-            const size_t n = M * I;
-            for (size_t i = 0; i < n; i++) {
-                t->tI1[i] = a->f[i] * 0.70710678118654752f;
-                t->tI2[i] = -0.5f * a->f[i] * a->f[i];
-            }
-            t->kern->erf(t->tI1, t->tI1, n);
-            t->kern->exp(t->tI2, t->tI2, n);
-            for (size_t i = 0; i < n; i++)
-                t->dI[i] *= 0.5f * (1.f + t->tI1[i]) + a->f[i] * t->tI2[i] * 0.39894228040143268f;
-        }
+        act_bwd(t, a->f, t->dI, M * I, t->tI1, t->tI2);
         lin_bwd(a->h1, t->dI, (uint32_t)M, H, I, B + lo->f1_w, GB + lo->f1_w, GB + lo->f1_b, t->dH1, true,
                 t->ones);
         /* LN1: dH1 -> dX (residual into the layer input) */
@@ -700,7 +720,7 @@ int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, siz
             size_t r = t->r0[b] + i;
             float *d = dX + r * H;
             ln_bwd(d, t->xhe + r * H, t->rse[r], H, W + t->o_eg, G + t->o_eg, G + t->o_eb, d);
-            float *gw = G + t->o_word + (size_t)ex[b]->input_ids[i] * H;
+            float *gw = G + t->o_word + (size_t)t->ids[b][i] * H;
             float *gp = G + t->o_pos + (size_t)i * H, *gt = G + t->o_type;
             for (uint32_t h = 0; h < H; h++) {
                 gw[h] += d[h];
@@ -708,6 +728,191 @@ int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, siz
                 gt[h] += d[h];
             }
         }
+}
+
+int kz__trainer_step_batch(kz_trainer *t, const kz_train_example *const *ex, size_t nb, double denom,
+                           uint64_t rng_step, bool grad, double *loss, float *logits_out, kz_error *err) {
+    *loss = 0;
+    if (t->obj != KZ__OBJ_NER)
+        return kz_error_set(err, KZ_EINVAL, "trainer: not a token-classification trainer");
+    const uint32_t H = t->H, C = t->C;
+    int rc = ensure_batch(t, nb, err);
+    if (rc) return rc;
+    for (size_t b = 0; b < nb; b++) t->ids[b] = ex[b]->input_ids, t->len[b] = ex[b]->n_tokens;
+    size_t M = 0;
+    if ((rc = enc_forward(t, nb, rng_step, &M, err)) || M == 0) return rc;
+    const float *W = t->w;
+    float *G = t->g;
+    const bool drop = t->drop;
+    const float dscale = t->dscale;
+
+    /* classifier */
+    const float *hd = t->X[t->L];
+    if (drop) {
+        memcpy(t->hd, hd, M * H * 4);
+        drop_mask(t->mc, M * H, t->dropout, t->seed, rng_step, SITE_CLS);
+        drop_apply(t->hd, t->mc, M * H, dscale);
+        hd = t->hd;
+    }
+    lin_fwd(hd, (uint32_t)M, H, W + t->o_cw, W + t->o_cb, C, t->logits);
+    if (logits_out) memcpy(logits_out, t->logits, M * C * 4);
+
+    /* loss; dlogits overwrite logits */
+    double lsum = 0;
+    const double inv = denom > 0 ? 1.0 / denom : 0.0;
+    for (size_t b = 0; b < nb; b++) {
+        const kz_train_example *e = ex[b];
+        for (uint32_t i = 0; i < t->len[b]; i++) {
+            float *z = t->logits + ((size_t)t->r0[b] + i) * C;
+            const float *y = e->targets + (size_t)i * C;
+            if (!e->token_mask[i]) {
+                memset(z, 0, C * 4);
+                continue;
+            }
+            if (t->multilabel) {
+                for (uint32_t j = 0; j < C; j++) {
+                    if (!e->label_mask[j]) {
+                        z[j] = 0;
+                        continue;
+                    }
+                    double x = z[j], yy = y[j];
+                    lsum += (x > 0 ? x : 0) - x * yy + log1p(exp(-fabs(x)));
+                    double s = 1.0 / (1.0 + exp(-x));
+                    z[j] = (float)((s - yy) * inv);
+                }
+            } else {
+                double mx = z[0], ys = 0;
+                for (uint32_t j = 1; j < C; j++) mx = z[j] > mx ? z[j] : mx;
+                double se = 0;
+                for (uint32_t j = 0; j < C; j++) se += exp(z[j] - mx);
+                double lse = mx + log(se);
+                for (uint32_t j = 0; j < C; j++) {
+                    lsum -= (double)y[j] * (z[j] - lse);
+                    ys += y[j];
+                }
+                for (uint32_t j = 0; j < C; j++) z[j] = (float)((exp(z[j] - lse) * ys - y[j]) * inv);
+            }
+        }
+    }
+    *loss = lsum * inv;
+    if (!grad || denom <= 0) return 0;
+
+    /* ---- backward ---- */
+    lin_bwd(hd, t->logits, (uint32_t)M, H, C, W + t->o_cw, G + t->o_cw, G + t->o_cb, t->dX, false, t->ones);
+    if (drop) drop_apply(t->dX, t->mc, M * H, dscale);
+    enc_backward(t, nb, M);
+    return 0;
+}
+
+/* ---- masked-LM head --------------------------------------------------------------------------- */
+static int grow_mlm(kz_trainer *t, size_t R) {
+    if (R <= t->cap_mm) return 0;
+    bool ok = true;
+    const size_t H = t->H, V = t->V, nm = KZ_MAX(R, t->cap_mm * 3 / 2);
+    t->mrow = xrealloc_f(t->mrow, nm * sizeof *t->mrow, &ok);
+    t->mtgt = xrealloc_f(t->mtgt, nm * sizeof *t->mtgt, &ok);
+    t->mx = xrealloc_f(t->mx, nm * H * 4, &ok);
+    t->mf = xrealloc_f(t->mf, nm * H * 4, &ok);
+    t->mga = xrealloc_f(t->mga, nm * H * 4, &ok);
+    t->mxh = xrealloc_f(t->mxh, nm * H * 4, &ok);
+    t->mrs = xrealloc_f(t->mrs, nm * 4, &ok);
+    t->my = xrealloc_f(t->my, nm * H * 4, &ok);
+    t->md1 = xrealloc_f(t->md1, nm * H * 4, &ok);
+    t->md2 = xrealloc_f(t->md2, nm * H * 4, &ok);
+    t->mlog = xrealloc_f(t->mlog, nm * V * 4, &ok);
+    if (!ok) return KZ_ENOMEM;
+    t->cap_mm = nm;
+    return 0;
+}
+
+/* BertOnlyMLMHead on the R predicted rows only (the other rows get no loss and
+ * no gradient, as with HF's ignore_index): x -> dense -> act -> LayerNorm -> y;
+ * logits = y E^T + bias with E the word embeddings. */
+int kz__trainer_step_mlm(kz_trainer *t, const kz_mlm_seq *s, size_t nb, double denom, uint64_t rng_step,
+                         bool grad, double *loss, float *logits_out, kz_error *err) {
+    *loss = 0;
+    if (t->obj != KZ__OBJ_MLM) return kz_error_set(err, KZ_EINVAL, "trainer: not a masked-LM trainer");
+    const uint32_t H = t->H, V = t->V;
+    int rc = ensure_batch(t, nb, err);
+    if (rc) return rc;
+    size_t R = 0;
+    for (size_t b = 0; b < nb; b++) {
+        t->ids[b] = s[b].input_ids, t->len[b] = s[b].n_tokens;
+        for (uint32_t i = 0; i < s[b].n_tokens; i++) {
+            int32_t y = s[b].labels[i];
+            if (y < -1 || y >= (int32_t)V)
+                return kz_error_set(err, KZ_EINVAL, "masked-LM label %d outside the %u-row vocabulary", y, V);
+            R += y >= 0;
+        }
+    }
+    size_t M = 0;
+    if ((rc = enc_forward(t, nb, rng_step, &M, err)) || M == 0) return rc;
+    if (grow_mlm(t, R ? R : 1)) return kz_error_set(err, KZ_ENOMEM, "out of memory (%zu masked tokens)", R);
+    const float *W = t->w;
+    float *G = t->g;
+    const float *E = W + t->o_word;
+    /* gather the predicted rows */
+    size_t k = 0;
+    for (size_t b = 0; b < nb; b++)
+        for (uint32_t i = 0; i < s[b].n_tokens; i++)
+            if (s[b].labels[i] >= 0) {
+                t->mrow[k] = t->r0[b] + i;
+                t->mtgt[k] = s[b].labels[i];
+                memcpy(t->mx + k * H, t->X[t->L] + (size_t)t->mrow[k] * H, (size_t)H * 4);
+                k++;
+            }
+    if (R) {
+        lin_fwd(t->mx, (uint32_t)R, H, W + t->o_mw, W + t->o_mb, H, t->mf);
+        memcpy(t->mga, t->mf, R * H * 4);
+        if (t->act == KZ_ACT_RELU) {
+            for (size_t i = 0; i < R * H; i++) t->mga[i] = t->mga[i] > 0 ? t->mga[i] : 0.f;
+        } else {
+            t->kern->gelu(t->mga, R * H);
+        }
+        for (size_t r = 0; r < R; r++)
+            ln_fwd(t->mga + r * H, H, W + t->o_mg, W + t->o_mbb, t->eps, t->mxh + r * H, &t->mrs[r],
+                   t->my + r * H);
+        lin_fwd(t->my, (uint32_t)R, H, E, W + t->o_mdb, V, t->mlog);
+        if (logits_out) memcpy(logits_out, t->mlog, R * V * 4);
+    }
+    /* loss; dlogits overwrite logits */
+    double lsum = 0;
+    const double inv = denom > 0 ? 1.0 / denom : 0.0;
+    for (size_t r = 0; r < R; r++) {
+        float *z = t->mlog + r * V;
+        float mx = z[0];
+        for (uint32_t j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+        const float zt = z[t->mtgt[r]] - mx;
+        for (uint32_t j = 0; j < V; j++) z[j] -= mx;
+        t->kern->exp(z, z, V);
+        double se = 0;
+        for (uint32_t j = 0; j < V; j++) se += z[j];
+        lsum += log(se) - (double)zt;
+        const float f = (float)(inv / se);
+        for (uint32_t j = 0; j < V; j++) z[j] *= f;
+        z[t->mtgt[r]] -= (float)inv;
+    }
+    *loss = lsum * inv;
+    if (!grad || denom <= 0 || R == 0) return 0;
+
+    /* ---- backward ---- */
+    memset(t->dX, 0, M * H * 4);
+    {
+        /* decoder: bias, tied word embeddings, dy */
+        lin_bwd(t->my, t->mlog, (uint32_t)R, H, V, E, G + t->o_word, G + t->o_mdb, t->md1, false, t->ones);
+        for (size_t r = 0; r < R; r++)
+            ln_bwd(t->md1 + r * H, t->mxh + r * H, t->mrs[r], H, W + t->o_mg, G + t->o_mg, G + t->o_mbb,
+                   t->md1 + r * H);
+        act_bwd(t, t->mf, t->md1, R * H, t->md2, t->my); /* my is free now: scratch */
+        lin_bwd(t->mx, t->md1, (uint32_t)R, H, H, W + t->o_mw, G + t->o_mw, G + t->o_mb, t->md2, false,
+                t->ones);
+        for (size_t r = 0; r < R; r++) {
+            float *d = t->dX + (size_t)t->mrow[r] * H;
+            const float *src = t->md2 + r * H;
+            for (uint32_t h = 0; h < H; h++) d[h] += src[h];
+        }
+    }
+    enc_backward(t, nb, M);
     return 0;
 }
 

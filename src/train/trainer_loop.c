@@ -1,5 +1,6 @@
 /* The training loop (epochs, shuffling, gradient accumulation, schedule,
- * progress), random model creation and the checkpoint file. docs/train.md. */
+ * progress) for both objectives (token classification, masked LM), random
+ * model creation, new heads for encoders and the checkpoint file. docs/train.md. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ kz_train_opts kz_train_default_opts(void) {
     o.threads = 1;
     o.checkpoint_every = 500;
     o.verbose = 1;
+    o.mlm_prob = 0.15;
     return o;
 }
 
@@ -48,6 +50,17 @@ static uint64_t fnv1a(const char *s) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
     return h;
+}
+
+void kz__train_randn(float *p, size_t cnt, uint64_t seed, const char *name) {
+    uint64_t st = seed ^ fnv1a(name);
+    for (size_t k = 0; k < cnt; k += 2) { /* Box-Muller */
+        double u1 = ((double)(sm_next(&st) >> 11) + 1.0) * 0x1.0p-53;
+        double u2 = (double)(sm_next(&st) >> 11) * 0x1.0p-53;
+        double r = sqrt(-2.0 * log(u1)) * 0.02;
+        p[k] = (float)(r * cos(2 * M_PI * u2));
+        if (k + 1 < cnt) p[k + 1] = (float)(r * sin(2 * M_PI * u2));
+    }
 }
 
 int kz_bert_new_random(const kz_bert_config *cfg, const kz_wordpiece *tok, uint64_t seed, kz_bert **out,
@@ -140,14 +153,7 @@ int kz_bert_new_random(const kz_bert_config *cfg, const kz_wordpiece *tok, uint6
         size_t cnt = (size_t)sp[i].d0 * (size_t)(sp[i].d1 ? sp[i].d1 : 1);
         float *p = W + at;
         if (sp[i].kind == 0) {
-            uint64_t st = seed ^ fnv1a(sp[i].name);
-            for (size_t k = 0; k < cnt; k += 2) { /* Box-Muller */
-                double u1 = ((double)(sm_next(&st) >> 11) + 1.0) * 0x1.0p-53;
-                double u2 = (double)(sm_next(&st) >> 11) * 0x1.0p-53;
-                double r = sqrt(-2.0 * log(u1)) * 0.02;
-                p[k] = (float)(r * cos(2 * M_PI * u2));
-                if (k + 1 < cnt) p[k + 1] = (float)(r * sin(2 * M_PI * u2));
-            }
+            kz__train_randn(p, cnt, seed, sp[i].name);
             if (i == 0) memset(p + (size_t)c.pad_token_id * H, 0, (size_t)H * sizeof *p); /* HF padding_idx */
         } else {
             for (size_t k = 0; k < cnt; k++) p[k] = sp[i].kind == 2 ? 1.f : 0.f;
@@ -198,6 +204,62 @@ int kz_bert_new_random(const kz_bert_config *cfg, const kz_wordpiece *tok, uint6
         }
     }
     *out = m;
+    return 0;
+}
+
+int kz_bert_add_token_head(kz_bert *m, const char *const *labels, uint32_t n, bool multilabel, uint64_t seed,
+                           kz_error *err) {
+    if (!m || (n && !labels)) return kz_error_set(err, KZ_EINVAL, "kz_bert_add_token_head: NULL argument");
+    if (m->cfg.head != KZ_HEAD_NONE || m->classifier.w)
+        return kz_error_set(err, KZ_EINVAL, "kz_bert_add_token_head: the model already has a head");
+    if (n == 0 || n > 65536)
+        return kz_error_set(err, KZ_EINVAL, "kz_bert_add_token_head: %u labels (1..65536)", n);
+    const size_t H = m->cfg.hidden;
+    char **names = calloc(n, sizeof *names);
+    float *buf = malloc(((size_t)n * H + n) * sizeof *buf);
+    bool ok = names && buf;
+    for (uint32_t i = 0; ok && i < n; i++) ok = (names[i] = strdup(labels[i] ? labels[i] : "")) != NULL;
+    if (!ok) {
+        if (names)
+            for (uint32_t i = 0; i < n; i++) free(names[i]);
+        free(names);
+        free(buf);
+        return kz_error_set(err, KZ_ENOMEM, "out of memory");
+    }
+    kz__train_randn(buf, (size_t)n * H, seed, "classifier.weight");
+    memset(buf + (size_t)n * H, 0, n * sizeof *buf);
+    int rc = kz__tensor_table_own(&m->tensors, buf); /* frees buf on failure */
+    static const char *const tn[2] = {"classifier.weight", "classifier.bias"};
+    for (int j = 0; !rc && j < 2; j++) {
+        kz_tensor *t = kz__tensor_table_add(&m->tensors, tn[j], strlen(tn[j]));
+        if (!t) {
+            rc = KZ_ENOMEM;
+            break;
+        }
+        t->dtype = KZ_DT_F32;
+        t->ndim = j ? 1 : 2;
+        t->shape[0] = n;
+        t->shape[1] = j ? 0 : (int64_t)H;
+        t->data = j ? buf + (size_t)n * H : buf;
+        t->nbytes = (j ? 1 : H) * n * sizeof(float);
+    }
+    if (rc) { /* buf stays owned by the table (or was freed) */
+        for (uint32_t i = 0; i < n; i++) free(names[i]);
+        free(names);
+        return kz_error_set(err, KZ_ENOMEM, "out of memory");
+    }
+    m->classifier.w = buf;
+    m->classifier.b = buf + (size_t)n * H;
+    m->classifier.in = (uint32_t)H;
+    m->classifier.out = n;
+    m->classifier.w_q8 = NULL;
+    m->classifier.w_q8_scale = NULL;
+    m->classifier.w_bf16 = NULL;
+    kz__bert_config_free(&m->cfg);
+    m->cfg.id2label = names;
+    m->cfg.num_labels = n;
+    m->cfg.multilabel = multilabel;
+    m->cfg.head = KZ_HEAD_TOKEN_CLS;
     return 0;
 }
 
@@ -256,7 +318,8 @@ static void hdr_pack(uint8_t *b, const kz_train_ckpt_hdr *h, uint64_t adam_t) {
     memcpy(b, CK_MAGIC, 8);
     put32(b + 8, 1);
     put32(b + 12, CK_HDR);
-    const uint64_t v64[7] = {h->n_params, h->step, h->seed, h->total_steps, h->n_examples, adam_t, 0};
+    const uint64_t v64[7] = {h->n_params,   h->step, h->seed,     h->total_steps,
+                             h->n_examples, adam_t,  h->objective};
     for (int i = 0; i < 7; i++) put64(b + 16 + 8 * i, v64[i]);
     const uint32_t v32[11] = {h->batch,        h->accum, h->epochs,  h->layers,     h->hidden, h->heads,
                               h->intermediate, h->vocab, h->max_pos, h->type_vocab, h->labels};
@@ -318,6 +381,7 @@ int kz__trainer_ckpt_parse(kz_trainer *t, const void *data, size_t len, kz_train
     h->total_steps = get64(b + 40);
     h->n_examples = get64(b + 48);
     uint64_t adam_t = get64(b + 56);
+    h->objective = get64(b + 64);
     uint32_t *v32[11] = {&h->batch,        &h->accum, &h->epochs,  &h->layers,     &h->hidden, &h->heads,
                          &h->intermediate, &h->vocab, &h->max_pos, &h->type_vocab, &h->labels};
     for (int i = 0; i < 11; i++) *v32[i] = get32(b + 72 + 4 * i);
@@ -362,6 +426,7 @@ int kz__train_ckpt_peek(const char *path, kz_train_ckpt_hdr *h, kz_error *err) {
     h->seed = get64(b + 32);
     h->total_steps = get64(b + 40);
     h->n_examples = get64(b + 48);
+    h->objective = get64(b + 64);
     return 0;
 }
 
@@ -423,57 +488,68 @@ static void fmt_dur(double s, char *buf, size_t cap) {
     snprintf(buf, cap, "%lu:%02lu:%02lu", v / 3600, v / 60 % 60, v % 60);
 }
 
-int kz_train_ner(kz_bert *model, const kz_train_data *train, const kz_train_opts *opts, kz_error *err) {
-    if (!model || !train || !opts) return kz_error_set(err, KZ_EINVAL, "kz_train_ner: NULL argument");
-    const kz_train_opts *o = opts;
-    if (!train->n) return kz_error_set(err, KZ_EINVAL, "kz_train_ner: no training examples");
-    if (train->n_labels != model->cfg.num_labels)
-        return kz_error_set(err, KZ_EINVAL, "kz_train_ner: the data has %u labels, the model %u",
-                            train->n_labels, model->cfg.num_labels);
-    if (!o->batch_size || !o->epochs || !o->grad_accum || o->dropout < 0 || o->dropout >= 1 ||
-        !(o->lr >= 0) || o->warmup_frac < 0 || o->warmup_frac > 1)
-        return kz_error_set(err, KZ_EINVAL,
-                            "kz_train_ner: batch, epochs and grad_accum must be >= 1, dropout in [0,1), "
-                            "warmup_frac in [0,1]");
-    kz_trainer *t = NULL;
-    int rc = kz__trainer_new(model, o, &t, err);
-    if (rc) return rc;
-    const size_t n = train->n, per_step = (size_t)o->batch_size * o->grad_accum;
-    const uint64_t spe = (n + per_step - 1) / per_step, total = spe * o->epochs;
+/* What a run trains on: token-classification examples or pre-training windows. */
+typedef struct loop_src {
+    const kz_train_data *ner;
+    const kz_mlm_data *mlm;
+    size_t n;
+    uint64_t objective; /* the checkpoint's objective word */
+} loop_src;
+
+/* Masked copies of one optimiser step's windows (grown on demand). */
+typedef struct mlm_scratch {
+    int32_t *ids, *labels;
+    size_t cap;
+    kz_mlm_seq *seq;
+} mlm_scratch;
+
+static int run(kz_trainer *t, const loop_src *src, const kz_train_opts *o, kz_error *err) {
+    const size_t n = src->n, per_step = (size_t)o->batch_size * o->grad_accum;
+    const uint64_t spe = (n + per_step - 1) / per_step;
+    uint64_t total = spe * o->epochs;
+    if (o->max_steps && o->max_steps < total) total = o->max_steps;
     const uint64_t warmup = (uint64_t)(o->warmup_frac * (double)total);
+    const bool mlm = src->mlm != NULL;
+    const char *tag = mlm ? "mlm" : "train";
     kz_train_ckpt_hdr hdr;
     memset(&hdr, 0, sizeof hdr);
     hdr.seed = o->seed, hdr.total_steps = total, hdr.n_examples = n;
     hdr.batch = o->batch_size, hdr.accum = o->grad_accum, hdr.epochs = o->epochs;
+    hdr.objective = src->objective;
     uint64_t step = 0;
+    int rc = 0;
     if (o->resume && o->checkpoint_path) {
         kz_train_ckpt_hdr h;
         bool found = false;
-        if ((rc = ckpt_load(t, o->checkpoint_path, &h, &found, err))) goto out;
+        if ((rc = ckpt_load(t, o->checkpoint_path, &h, &found, err))) return rc;
         if (found) {
+            if (h.objective != hdr.objective)
+                return kz_error_set(err, KZ_EINVAL,
+                                    "%s: the checkpoint is for another objective or masking (%s%s, "
+                                    "word %#llx); resume needs the same options",
+                                    o->checkpoint_path, h.objective ? "masked LM" : "NER",
+                                    h.objective & 0x100 ? ", whole words" : "",
+                                    (unsigned long long)h.objective);
             if (h.seed != hdr.seed || h.total_steps != total || h.n_examples != n || h.batch != hdr.batch ||
-                h.accum != hdr.accum || h.epochs != hdr.epochs) {
-                rc =
-                    kz_error_set(err, KZ_EINVAL,
-                                 "%s: the checkpoint was made with other settings (seed %llu, %llu examples, "
-                                 "batch %u x %u, %u epochs); resume needs the same data and options",
-                                 o->checkpoint_path, (unsigned long long)h.seed,
-                                 (unsigned long long)h.n_examples, h.batch, h.accum, h.epochs);
-                goto out;
-            }
+                h.accum != hdr.accum || h.epochs != hdr.epochs)
+                return kz_error_set(
+                    err, KZ_EINVAL,
+                    "%s: the checkpoint was made with other settings (seed %llu, %llu examples, "
+                    "batch %u x %u, %u epochs, %llu steps); resume needs the same data and "
+                    "options",
+                    o->checkpoint_path, (unsigned long long)h.seed, (unsigned long long)h.n_examples, h.batch,
+                    h.accum, h.epochs, (unsigned long long)h.total_steps);
             step = h.step;
             if (o->verbose)
-                kz_log(KZ_LOG_INFO, "train: resumed from %s at step %llu/%llu", o->checkpoint_path,
+                kz_log(KZ_LOG_INFO, "%s: resumed from %s at step %llu/%llu", tag, o->checkpoint_path,
                        (unsigned long long)step, (unsigned long long)total);
         }
     }
     int omp_saved = kz__nn_omp_set_threads(o->threads ? (int)o->threads : 1);
     size_t *perm = malloc(n * sizeof *perm);
     const kz_train_example **bx = malloc(per_step * sizeof *bx);
-    if (!perm || !bx) {
-        free(perm);
-        free(bx);
-        if (omp_saved > 0) kz__nn_omp_set_threads(omp_saved);
+    mlm_scratch ms = {NULL, NULL, 0, mlm ? malloc(per_step * sizeof *ms.seq) : NULL};
+    if (!perm || !bx || (mlm && !ms.seq)) {
         rc = kz_error_set(err, KZ_ENOMEM, "out of memory");
         goto out;
     }
@@ -489,19 +565,48 @@ int kz_train_ner(kz_bert *model, const kz_train_data *train, const kz_train_opts
         }
         size_t lo = (size_t)(step % spe) * per_step, hi = KZ_MIN(n, lo + per_step);
         double denom = 0;
-        for (size_t i = lo; i < hi; i++) {
-            bx[i - lo] = &train->ex[perm[i]];
-            denom += kz__trainer_cells(t, bx[i - lo]);
-            tokens += bx[i - lo]->n_tokens;
+        if (mlm) {
+            size_t need = 0;
+            for (size_t i = lo; i < hi; i++) need += src->mlm->w[perm[i]].n_tokens;
+            if (need > ms.cap) {
+                size_t c = KZ_MAX(need, ms.cap * 3 / 2);
+                int32_t *a = realloc(ms.ids, c * sizeof *a);
+                if (a) ms.ids = a;
+                int32_t *b = realloc(ms.labels, c * sizeof *b);
+                if (b) ms.labels = b;
+                if (!a || !b) {
+                    rc = kz_error_set(err, KZ_ENOMEM, "out of memory");
+                    break;
+                }
+                ms.cap = c;
+            }
+            size_t off = 0;
+            for (size_t i = lo; i < hi; i++) {
+                const kz_mlm_window *w = &src->mlm->w[perm[i]];
+                uint32_t k =
+                    kz__mlm_mask(w, o->seed, e, perm[i], o->mlm_prob, o->mlm_whole_word, src->mlm->vocab_size,
+                                 &src->mlm->special, ms.ids + off, ms.labels + off);
+                ms.seq[i - lo] = (kz_mlm_seq){w->n_tokens, ms.ids + off, ms.labels + off};
+                off += w->n_tokens;
+                denom += k;
+                tokens += w->n_tokens;
+            }
+        } else {
+            for (size_t i = lo; i < hi; i++) {
+                bx[i - lo] = &src->ner->ex[perm[i]];
+                denom += kz__trainer_cells(t, bx[i - lo]);
+                tokens += bx[i - lo]->n_tokens;
+            }
         }
         kz__trainer_zero_grad(t);
         double loss = 0;
         for (uint32_t u = 0; u < o->grad_accum && lo + (size_t)u * o->batch_size < hi; u++) {
             size_t a = (size_t)u * o->batch_size, cnt = KZ_MIN((size_t)o->batch_size, hi - lo - a);
             double l = 0;
-            if ((rc = kz__trainer_step_batch(t, bx + a, cnt, denom, step * o->grad_accum + u, true, &l, NULL,
-                                             err)))
-                break;
+            uint64_t rs = step * o->grad_accum + u;
+            rc = mlm ? kz__trainer_step_mlm(t, ms.seq + a, cnt, denom, rs, true, &l, NULL, err)
+                     : kz__trainer_step_batch(t, bx + a, cnt, denom, rs, true, &l, NULL, err);
+            if (rc) break;
             loss += l;
         }
         if (rc) break;
@@ -518,8 +623,8 @@ int kz_train_ner(kz_bert *model, const kz_train_data *train, const kz_train_opts
             double per = (tn - t0) / (double)done_here;
             char eta[32];
             fmt_dur(per * (double)(total - step), eta, sizeof eta);
-            kz_log(KZ_LOG_INFO, "train: epoch %llu/%u step %llu/%llu loss %.5f lr %.3g tokens/s %.0f ETA %s",
-                   (unsigned long long)(e + 1), o->epochs, (unsigned long long)step,
+            kz_log(KZ_LOG_INFO, "%s: epoch %llu/%u step %llu/%llu loss %.5f lr %.3g tokens/s %.0f ETA %s",
+                   tag, (unsigned long long)(e + 1), o->epochs, (unsigned long long)step,
                    (unsigned long long)total, loss_acc / (double)KZ_MAX(loss_n, 1), lr, rate, eta);
             t_log = tn;
             tok_log = tokens;
@@ -532,10 +637,62 @@ int kz_train_ner(kz_bert *model, const kz_train_data *train, const kz_train_opts
         }
         if (stop) break;
     }
+out:
     free(perm);
     free(bx);
+    free(ms.ids);
+    free(ms.labels);
+    free(ms.seq);
     if (omp_saved > 0) kz__nn_omp_set_threads(omp_saved);
-out:
+    return rc;
+}
+
+static int check_opts(const char *fn, const kz_train_opts *o, kz_error *err) {
+    if (!o->batch_size || !o->epochs || !o->grad_accum || o->dropout < 0 || o->dropout >= 1 ||
+        !(o->lr >= 0) || o->warmup_frac < 0 || o->warmup_frac > 1)
+        return kz_error_set(err, KZ_EINVAL,
+                            "%s: batch, epochs and grad_accum must be >= 1, dropout in [0,1), "
+                            "warmup_frac in [0,1]",
+                            fn);
+    return 0;
+}
+
+int kz_train_ner(kz_bert *model, const kz_train_data *train, const kz_train_opts *opts, kz_error *err) {
+    if (!model || !train || !opts) return kz_error_set(err, KZ_EINVAL, "kz_train_ner: NULL argument");
+    if (!train->n) return kz_error_set(err, KZ_EINVAL, "kz_train_ner: no training examples");
+    if (train->n_labels != model->cfg.num_labels)
+        return kz_error_set(err, KZ_EINVAL, "kz_train_ner: the data has %u labels, the model %u",
+                            train->n_labels, model->cfg.num_labels);
+    int rc = check_opts("kz_train_ner", opts, err);
+    if (rc) return rc;
+    kz_trainer *t = NULL;
+    if ((rc = kz__trainer_new(model, opts, &t, err))) return rc;
+    loop_src src = {train, NULL, train->n, 0};
+    rc = run(t, &src, opts, err);
+    kz__trainer_free(t);
+    return rc;
+}
+
+int kz_train_mlm(kz_bert *model, const kz_mlm_data *data, const kz_train_opts *opts, kz_error *err) {
+    if (!model || !data || !opts) return kz_error_set(err, KZ_EINVAL, "kz_train_mlm: NULL argument");
+    if (!data->n) return kz_error_set(err, KZ_EINVAL, "kz_train_mlm: no pre-training windows");
+    const uint32_t V = model->cfg.vocab_size;
+    if (data->vocab_size > V || data->special.mask < 0 || (uint32_t)data->special.mask >= V)
+        return kz_error_set(err, KZ_EINVAL,
+                            "kz_train_mlm: the data's %u-token vocabulary (with [MASK]) does not fit the "
+                            "model's %u rows",
+                            data->vocab_size, V);
+    if (!(opts->mlm_prob > 0 && opts->mlm_prob <= 1))
+        return kz_error_set(err, KZ_EINVAL, "kz_train_mlm: mlm_prob %g not in (0, 1]", opts->mlm_prob);
+    int rc = check_opts("kz_train_mlm", opts, err);
+    if (rc) return rc;
+    kz_trainer *t = NULL;
+    if ((rc = kz__trainer_new_obj(model, opts, KZ__OBJ_MLM, &t, err))) return rc;
+    float fp = (float)opts->mlm_prob;
+    uint32_t bits;
+    memcpy(&bits, &fp, 4);
+    loop_src src = {NULL, data, data->n, 1u | (opts->mlm_whole_word ? 0x100u : 0u) | ((uint64_t)bits << 32)};
+    rc = run(t, &src, opts, err);
     kz__trainer_free(t);
     return rc;
 }
