@@ -14,6 +14,7 @@
  * counts when the knowledge base records it as an alternative id (xref) of a
  * gold id or the other way round (MEDIC's AltDiseaseIDs: OMIM ids merged into
  * a MeSH concept). */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,6 +42,11 @@ const char cli_eval_link_help[] =
     "                         the --kb pack records as an alternative id (xref) of a gold\n"
     "                         id, or one whose xrefs hold a gold id, counts too\n"
     "      --no-e2e           skip the end-to-end run\n"
+    "      --write-curations FILE\n"
+    "                         also write the gold mentions as Kazu curations (JSONL) for the\n"
+    "                         --kb pack: one resource per normalised mention, mapped to its\n"
+    "                         most frequent gold id set (a training-set dictionary; see\n"
+    "                         docs/eval-link.md)\n"
     "      --errors FILE      write every wrong or missed gold mention as a TSV line\n"
     "  -i, --in-format FMT    gold format (default: guessed)\n"
     "      --json             one JSON object instead of tables\n"
@@ -57,8 +63,9 @@ typedef struct counts {
 
 typedef struct evalctx {
     const char *parser;
-    kz_kb *kb;       /* --equiv xrefs: the pack whose xrefs make ids equivalent */
-    kz_arena *arena; /* scratch for kz_kb_id_at */
+    kz_kb *kb;        /* --equiv xrefs: the pack whose xrefs make ids equivalent */
+    kz_arena *arena;  /* scratch for kz_kb_id_at */
+    bool equiv;       /* --equiv xrefs */
     uint64_t n_equiv; /* correct only through an xref (mention mode) */
     const char **classes;
     size_t n_classes;
@@ -122,7 +129,7 @@ static const kz_str *kb_xrefs(evalctx *x, int32_t parser, kz_str idx, uint32_t *
 /* --equiv xrefs: the predicted id is an xref of a gold id, or a gold id is an
  * xref of the predicted id, in the parser that made the mapping. */
 static bool equiv_in_gold(evalctx *x, const kz_entity *gold, const kz_mapping *m) {
-    if (!x->kb) return false;
+    if (!x->equiv || !x->kb) return false;
     int32_t p = kz_kb_parser_find(x->kb, m->parser_name);
     if (p < 0) return false;
     kz_arena_reset(x->arena);
@@ -169,11 +176,15 @@ static void write_error(evalctx *x, const char *kind, const kz_doc *d, const kz_
                         const kz_entity *p) {
     if (!x->errors) return;
     const kz_mapping *m = p ? first_mapping(x, p) : NULL;
-    fprintf(x->errors, "%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", kind, d->idx.ptr,
+    const char *dis = !m                                                ? ""
+                      : m->disambiguation_confidence == KZ_DC_AMBIGUOUS ? "AMBIGUOUS"
+                      : m->disambiguation_strategy.ptr                  ? m->disambiguation_strategy.ptr
+                                                                        : "";
+    fprintf(x->errors, "%s\t%s\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", kind, d->idx.ptr,
             (long long)g->start, (long long)g->end, g->entity_class.ptr, g->match.ptr,
             g->n_mappings ? g->mappings[0].idx.ptr : "", m ? m->idx.ptr : "",
             m && m->default_label.ptr ? m->default_label.ptr : "",
-            m && m->string_match_strategy.ptr ? m->string_match_strategy.ptr : "");
+            m && m->string_match_strategy.ptr ? m->string_match_strategy.ptr : "", dis);
 }
 
 static bool has_gold_ids(const kz_entity *e) { return e->n_mappings > 0; }
@@ -354,7 +365,7 @@ static void print_results(const evalctx *x, bool e2e, bool json, uint64_t failed
             printf("}");
         }
         printf("},\"equiv\":\"%s\",\"mentions_correct_via_xref\":%llu,\"failed_documents\":%llu}\n",
-               x->kb ? "xrefs" : "none", (unsigned long long)x->n_equiv, (unsigned long long)failed);
+               x->equiv ? "xrefs" : "none", (unsigned long long)x->n_equiv, (unsigned long long)failed);
         return;
     }
     printf("%-22s %8s %8s %8s %8s", "class", "gold", "acc@1", "mapped", "any@k");
@@ -371,8 +382,250 @@ static void print_results(const evalctx *x, bool e2e, bool json, uint64_t failed
         }
         printf("\n");
     }
-    if (x->kb) printf("equiv xrefs: %llu gold mentions correct only through an xref\n", (unsigned long long)x->n_equiv);
+    if (x->equiv)
+        printf("equiv xrefs: %llu gold mentions correct only through an xref\n",
+               (unsigned long long)x->n_equiv);
     if (failed) printf("documents that failed processing: %llu\n", (unsigned long long)failed);
+}
+
+/* ---- --write-curations: the gold mentions as a dictionary ------------------------------ */
+typedef struct cur_item {
+    char *cls, *norm, *text, *ids; /* ids: "idx\tsource\n" lines, sorted */
+} cur_item;
+
+static int cmp_cur(const void *a, const void *b) {
+    const cur_item *x = a, *y = b;
+    int c = strcmp(x->cls, y->cls);
+    if (!c) c = strcmp(x->norm, y->norm);
+    if (!c) c = strcmp(x->ids, y->ids);
+    return c ? c : strcmp(x->text, y->text);
+}
+
+typedef struct xref_ent {
+    char *canon; /* an xref without "MESH:" */
+    uint64_t id; /* pack id index */
+} xref_ent;
+
+static int cmp_xref(const void *a, const void *b) {
+    return strcmp(((const xref_ent *)a)->canon, ((const xref_ent *)b)->canon);
+}
+
+static char *dup_n(const char *p, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) memcpy(d, p, n), d[n] = 0;
+    return d;
+}
+
+/* The pack id (index) of gold id g in parser p: g itself, "MESH:" + g, or the
+ * id whose xrefs hold g (an OMIM id MEDIC merged into a MeSH concept). */
+static int64_t gold_to_pack(evalctx *x, int32_t p, kz_str g, const xref_ent *xr, size_t n_xr) {
+    int64_t i = kz_kb_id_find(x->kb, (uint32_t)p, g);
+    if (i >= 0) return i;
+    char buf[256];
+    if (!memchr(g.ptr, ':', g.len) && g.len + 6 <= sizeof buf) {
+        memcpy(buf, "MESH:", 5);
+        memcpy(buf + 5, g.ptr, g.len);
+        if ((i = kz_kb_id_find(x->kb, (uint32_t)p, (kz_str){buf, g.len + 5})) >= 0) return i;
+    }
+    char *c = dup_n(canon_id(g).ptr, canon_id(g).len);
+    if (!c) return -1;
+    xref_ent key = {c, 0};
+    const xref_ent *hit = n_xr ? bsearch(&key, xr, n_xr, sizeof *xr, cmp_xref) : NULL;
+    free(c);
+    return hit ? (int64_t)hit->id : -1;
+}
+
+static int32_t parser_for(evalctx *x, kz_str cls) {
+    if (x->parser) return kz_kb_parser_find(x->kb, kz_str_c(x->parser));
+    for (uint32_t i = 0; i < kz_kb_n_parsers(x->kb); i++) {
+        kz_kb_parser kp;
+        if (!kz_kb_parser_at(x->kb, i, &kp) && kz_str_eq(kp.entity_class, cls)) return (int32_t)i;
+    }
+    return -1;
+}
+
+/* Every xref of the parser's ids, sorted (for gold_to_pack). */
+static xref_ent *xref_index(evalctx *x, int32_t p, size_t *n) {
+    xref_ent *v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (uint64_t i = 0; i < kz_kb_n_ids(x->kb); i++) {
+        kz_kb_id id;
+        kz_arena_reset(x->arena);
+        if (kz_kb_id_at(x->kb, i, x->arena, &id) || id.parser != (uint32_t)p) continue;
+        for (uint32_t k = 0; k < id.n_xrefs; k++) {
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 1024;
+                xref_ent *nv = realloc(v, cap * sizeof *nv);
+                if (!nv) goto oom;
+                v = nv;
+            }
+            kz_str c = canon_id(id.xrefs[k]);
+            if (!(v[*n].canon = dup_n(c.ptr, c.len))) goto oom;
+            v[(*n)++].id = i;
+        }
+    }
+    if (*n) qsort(v, *n, sizeof *v, cmp_xref);
+    return v ? v : calloc(1, sizeof *v);
+oom:
+    for (size_t i = 0; i < *n; i++) free(v[i].canon);
+    free(v);
+    *n = 0;
+    return NULL;
+}
+
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* One JSONL resource per (class, normalised mention): the texts seen, the id
+ * set the gold gave most often (ties: the first in byte order). */
+static int write_curations(evalctx *x, kz_doc **gold, size_t n_docs, const char *path) {
+    cur_item *items = NULL;
+    size_t n = 0, cap = 0;
+    xref_ent *xr = NULL;
+    size_t n_xr = 0;
+    int32_t xr_parser = -1;
+    int rc = 0;
+    for (size_t d = 0; d < n_docs && !rc; d++)
+        for (uint32_t s = 0; s < gold[d]->n_sections && !rc; s++)
+            for (uint32_t i = 0; i < gold[d]->sections[s]->n_entities && !rc; i++) {
+                const kz_entity *g = gold[d]->sections[s]->entities[i];
+                if (!has_gold_ids(g) || !class_selected(x, g->entity_class)) continue;
+                int32_t p = parser_for(x, g->entity_class);
+                if (p < 0) continue;
+                if (p != xr_parser) {
+                    for (size_t k = 0; k < n_xr; k++) free(xr[k].canon);
+                    free(xr);
+                    if (!(xr = xref_index(x, p, &n_xr))) {
+                        rc = KZ_ENOMEM;
+                        break;
+                    }
+                    xr_parser = p;
+                }
+                /* the id set as sorted "idx\tsource\n" lines */
+                char *lines[64];
+                size_t nl = 0;
+                for (uint32_t k = 0; k < g->n_mappings && nl < 64 && !rc; k++) {
+                    int64_t id = gold_to_pack(x, p, g->mappings[k].idx, xr, n_xr);
+                    kz_kb_id rec;
+                    kz_arena_reset(x->arena);
+                    if (id < 0 || kz_kb_id_at(x->kb, (uint64_t)id, x->arena, &rec)) continue;
+                    size_t len = rec.idx.len + rec.source.len + 2;
+                    if (!(lines[nl] = malloc(len + 1))) {
+                        rc = KZ_ENOMEM;
+                        break;
+                    }
+                    snprintf(lines[nl++], len + 1, "%.*s\t%.*s\n", (int)rec.idx.len, rec.idx.ptr,
+                             (int)rec.source.len, rec.source.ptr);
+                }
+                qsort(lines, nl, sizeof *lines, cmp_cstr);
+                size_t tot = 1;
+                for (size_t k = 0; k < nl; k++) tot += strlen(lines[k]);
+                char *ids = nl && !rc ? malloc(tot) : NULL;
+                if (ids) {
+                    ids[0] = 0;
+                    for (size_t k = 0; k < nl; k++)
+                        if (!k || strcmp(lines[k], lines[k - 1])) strcat(ids, lines[k]);
+                }
+                for (size_t k = 0; k < nl; k++) free(lines[k]);
+                if (!ids) {
+                    if (nl && !rc) rc = KZ_ENOMEM;
+                    continue;
+                }
+                char *norm = NULL;
+                size_t norm_len = 0;
+                if (kz_normalise(g->match.ptr, g->match.len, g->entity_class.ptr, &norm, &norm_len, NULL) ||
+                    !norm_len) {
+                    free(norm);
+                    free(ids);
+                    continue;
+                }
+                if (n == cap) {
+                    cap = cap ? 2 * cap : 1024;
+                    cur_item *nv = realloc(items, cap * sizeof *nv);
+                    if (!nv) {
+                        free(norm), free(ids);
+                        rc = KZ_ENOMEM;
+                        break;
+                    }
+                    items = nv;
+                }
+                items[n] = (cur_item){dup_n(g->entity_class.ptr, g->entity_class.len), norm,
+                                      dup_n(g->match.ptr, g->match.len), ids};
+                if (!items[n].cls || !items[n].text) rc = KZ_ENOMEM;
+                n++;
+            }
+    FILE *f = rc ? NULL : fopen(path, "w");
+    if (!rc && !f) {
+        fprintf(stderr, "kazu eval link: cannot write %s\n", path);
+        rc = KZ_EIO;
+    }
+    if (!rc && n) qsort(items, n, sizeof *items, cmp_cur);
+    size_t written = 0;
+    for (size_t a = 0; a < n && !rc;) {
+        size_t b = a;
+        while (b < n && !strcmp(items[b].cls, items[a].cls) && !strcmp(items[b].norm, items[a].norm)) b++;
+        /* the most frequent id set of the group (runs of equal ids are adjacent) */
+        size_t best = a, best_n = 0;
+        for (size_t r = a; r < b;) {
+            size_t e = r;
+            while (e < b && !strcmp(items[e].ids, items[r].ids)) e++;
+            if (e - r > best_n) best = r, best_n = e - r;
+            r = e;
+        }
+        json_t *o = json_object(), *orig = json_array(), *sets = json_array(), *pairs = json_array();
+        /* distinct texts of the group, in byte order, at most 32 */
+        char *texts[32];
+        size_t nt = 0;
+        for (size_t k = a; k < b; k++) {
+            bool seen = false;
+            for (size_t t = 0; t < nt && !seen; t++) seen = !strcmp(texts[t], items[k].text);
+            if (!seen && nt < 32) texts[nt++] = items[k].text;
+        }
+        qsort(texts, nt, sizeof *texts, cmp_cstr);
+        for (size_t t = 0; t < nt; t++) {
+            /* symbols ("A-T", "DM") match case-sensitively, as Kazu's autocurator makes them */
+            bool sym = false;
+            if (kz_normalise_is_symbolic(texts[t], strlen(texts[t]), items[a].cls, &sym, NULL)) sym = false;
+            json_t *syn = json_object();
+            json_object_set_new(syn, "text", json_string(texts[t]));
+            json_object_set_new(syn, "case_sensitive", json_boolean(sym));
+            json_object_set_new(syn, "mention_confidence", json_string("PROBABLE"));
+            json_array_append_new(orig, syn);
+        }
+        for (char *l = items[best].ids; *l;) {
+            char *tab = strchr(l, '\t'), *nlp = tab ? strchr(tab, '\n') : NULL;
+            if (!tab || !nlp) break;
+            json_t *pr = json_array();
+            json_array_append_new(pr, json_stringn(l, (size_t)(tab - l)));
+            json_array_append_new(pr, json_stringn(tab + 1, (size_t)(nlp - tab - 1)));
+            json_array_append_new(pairs, pr);
+            l = nlp + 1;
+        }
+        json_t *set = json_object();
+        json_object_set_new(set, "ids_and_source", pairs);
+        json_array_append_new(sets, set);
+        json_object_set_new(o, "original_synonyms", orig);
+        json_object_set_new(o, "behaviour", json_string("ADD_FOR_NER_AND_LINKING"));
+        json_object_set_new(o, "associated_id_sets", sets);
+        char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (!line) {
+            rc = KZ_ENOMEM;
+            break;
+        }
+        fprintf(f, "%s\n", line);
+        free(line);
+        written++;
+        a = b;
+    }
+    if (f && fclose(f) && !rc) rc = KZ_EIO;
+    if (!rc) fprintf(stderr, "kazu eval link: %zu curations written to %s\n", written, path);
+    for (size_t k = 0; k < n; k++)
+        free(items[k].cls), free(items[k].norm), free(items[k].text), free(items[k].ids);
+    free(items);
+    for (size_t k = 0; k < n_xr; k++) free(xr[k].canon);
+    free(xr);
+    return rc;
 }
 
 /* The default gold-mention steps: candidate search and mapping, then the
@@ -399,10 +652,11 @@ int cmd_eval_link(int argc, char **argv) {
                                              {"errors", required_argument, NULL, 305},
                                              {"json", no_argument, NULL, 306},
                                              {"equiv", required_argument, NULL, 307},
+                                             {"write-curations", required_argument, NULL, 308},
                                              {"in-format", required_argument, NULL, 'i'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    const char *cmd = "eval link", *config_path = NULL, *errors_path = NULL;
+    const char *cmd = "eval link", *config_path = NULL, *errors_path = NULL, *curations_path = NULL;
     char *link_steps = NULL;
     const char *classes[MAX_CLASSES];
     bool e2e = true, json = false, equiv_xrefs = false;
@@ -441,6 +695,7 @@ int cmd_eval_link(int argc, char **argv) {
             else
                 return cli_usage(cmd, "--equiv: expected none or xrefs, got '%s'", optarg);
             break;
+        case 308: curations_path = optarg; break;
         default: return cli_bad_option(cmd, argv);
         }
     }
@@ -470,12 +725,15 @@ int cmd_eval_link(int argc, char **argv) {
         kz_pipeline_free(p);
         return CLI_FATAL;
     }
-    if (equiv_xrefs) {
+    x.equiv = equiv_xrefs;
+    if (equiv_xrefs || curations_path) {
         const char *kb_path = getenv("KAZU_KB");
         kz_error_clear(&err);
         if (!kb_path || !*kb_path || !(x.arena = kz_arena_new(0)) || kz_kb_acquire(kb_path, &x.kb, &err)) {
             if (err.code) cli_report(&err);
-            fprintf(stderr, "kazu eval link: --equiv xrefs needs a knowledge base (--kb PACK)\n");
+            fprintf(
+                stderr,
+                "kazu eval link: --equiv xrefs and --write-curations need a knowledge base (--kb PACK)\n");
             kz_arena_free(x.arena);
             free(steps);
             kz_pipeline_free(p);
@@ -498,6 +756,10 @@ int cmd_eval_link(int argc, char **argv) {
     if (bad) rc = CLI_PARTIAL;
     if (!n_gold) {
         fprintf(stderr, "kazu eval link: no gold documents read\n");
+        rc = CLI_FATAL;
+        goto out;
+    }
+    if (curations_path && write_curations(&x, gold, n_gold, curations_path)) {
         rc = CLI_FATAL;
         goto out;
     }

@@ -116,7 +116,7 @@ int kz__kbb_res_syn_norm(kz_kbb_ctx *ctx, kz_kbb_res *r, kz_error *err);
 
 /* ---- synonym generation (synonyms.c) --------------------------------------- */
 
-enum { KZ_SYNGEN_NONE = 0, KZ_SYNGEN_DEFAULT, KZ_SYNGEN_GENE, KZ_SYNGEN_CHEMICAL };
+enum { KZ_SYNGEN_NONE = 0, KZ_SYNGEN_DEFAULT, KZ_SYNGEN_GENE, KZ_SYNGEN_CHEMICAL, KZ_SYNGEN_DISEASE };
 int kz__syngen_config_parse(const char *name, int *out);
 const char *kz__syngen_config_name(int v);
 
@@ -137,6 +137,9 @@ kz_syngen *kz__syngen_new(void);
 /* One of Kazu's configs (conf/SynonymGeneration): NONE gives an empty one. */
 kz_syngen *kz__syngen_new_config(int config);
 void kz__syngen_free(kz_syngen *g);
+/* Every variant the generator makes of s (without s itself); *out points into
+ * g's scratch, valid until the next call. 0 or KZ_ENOMEM. */
+int kz__syngen_variants(kz_syngen *g, kz_str s, const kz_str **out, size_t *n);
 int kz__syngen_add_stopwords(kz_syngen *g);
 int kz__syngen_add_ngram_hyphenation(kz_syngen *g, int ngram);
 int kz__syngen_add_replacement(kz_syngen *g, const kz_syngen_repl *repl, size_t n_repl,

@@ -1,6 +1,8 @@
 /* Kazu's CombinatorialSynonymGenerator (kazu/ontology_preprocessing/
  * synonym_generation.py) with StopWordRemover, NgramHyphenation and
- * StringReplacement (replacement dicts, digit-aware replacement, Greek). */
+ * StringReplacement (replacement dicts, digit-aware replacement, Greek), and
+ * the opt-in "disease" configuration (ours): Kazu's default plus the singular /
+ * plural of the last word and British spellings of every synonym. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +121,8 @@ struct kz_syngen {
     kz_strvec out;
     kz_strmap out_set;
     kz_buf buf;
-    bool capped; /* the last call hit KZ_SYNGEN_MAX_GREEK */
+    bool capped;   /* the last call hit KZ_SYNGEN_MAX_GREEK */
+    bool variants; /* "disease": number and spelling variants after the combinations */
 };
 
 kz_syngen *kz__syngen_new(void) {
@@ -233,6 +236,12 @@ kz_syngen *kz__syngen_new_config(int config) {
         if (!rc) rc = kz__syngen_add_replacement(g, default_repl, 2, default_digit, 1, true);
         break;
     case KZ_SYNGEN_CHEMICAL: rc = kz__syngen_add_replacement(g, NULL, 0, NULL, 0, true); break;
+    case KZ_SYNGEN_DISEASE:
+        rc = kz__syngen_add_stopwords(g);
+        if (!rc) rc = kz__syngen_add_ngram_hyphenation(g, 2);
+        if (!rc) rc = kz__syngen_add_replacement(g, default_repl, 2, default_digit, 1, true);
+        g->variants = true;
+        break;
     default: break;
     }
     if (rc) {
@@ -242,10 +251,10 @@ kz_syngen *kz__syngen_new_config(int config) {
     return g;
 }
 
-static const char *const config_names[] = {"none", "default", "gene", "chemical"};
+static const char *const config_names[] = {"none", "default", "gene", "chemical", "disease"};
 
 int kz__syngen_config_parse(const char *name, int *out) {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (name && strcmp(name, config_names[i]) == 0) {
             *out = i;
             return 0;
@@ -253,7 +262,7 @@ int kz__syngen_config_parse(const char *name, int *out) {
     return KZ_EPARSE;
 }
 
-const char *kz__syngen_config_name(int v) { return v >= 0 && v < 4 ? config_names[v] : NULL; }
+const char *kz__syngen_config_name(int v) { return v >= 0 && v < 5 ? config_names[v] : NULL; }
 
 /* ---- string helpers ---------------------------------------------------------- */
 
@@ -555,6 +564,134 @@ int kz__syngen_call(kz_syngen *g, size_t i, kz_str s, const kz_str **out, size_t
     return 0;
 }
 
+/* ---- "disease": number and spelling variants (ours) --------------------------- */
+
+static bool is_up(char c) { return c >= 'A' && c <= 'Z'; }
+static bool is_low(char c) { return c >= 'a' && c <= 'z'; }
+static bool is_letter(char c) { return is_up(c) || is_low(c); }
+static char low(char c) { return is_up(c) ? (char)(c + 32) : c; }
+
+/* American -> British spellings; at_start: only at the start of a word. */
+static const struct {
+    const char *from, *to;
+    bool at_start;
+} k_british[] = {
+    {"tumor", "tumour", false},
+    {"diarrhea", "diarrhoea", false},
+    {"celiac", "coeliac", false},
+    {"pediatric", "paediatric", false},
+    {"orthopedic", "orthopaedic", false},
+    {"gynecolog", "gynaecolog", false},
+    {"color", "colour", false},
+    {"behavior", "behaviour", false},
+    {"emia", "aemia", false},
+    {"hem", "haem", true},
+    {"edema", "oedema", true},
+    {"esophag", "oesophag", true},
+    {"estrogen", "oestrogen", true},
+    {"fetal", "foetal", true},
+    {"fetus", "foetus", true},
+    {"anesthe", "anaesthe", true},
+};
+
+/* The replacement written in the case of the matched text (all upper, capitalised or lower). */
+static int put_cased(kz_buf *b, const char *match, size_t ml, const char *to) {
+    bool all_up = true;
+    for (size_t i = 0; i < ml; i++) all_up &= !is_low(match[i]);
+    for (size_t i = 0; to[i]; i++) {
+        char c = to[i];
+        if (all_up || (i == 0 && is_up(match[0]))) c = (char)(c - 32);
+        if (kz__buf_putc(b, c)) return KZ_ENOMEM;
+    }
+    return 0;
+}
+
+/* s with every British rule applied (ASCII, case-insensitive) into b; false if unchanged. */
+static bool british(kz_buf *b, kz_str s, int *rc) {
+    kz__buf_clear(b);
+    bool changed = false;
+    for (size_t i = 0; i < s.len && !*rc;) {
+        bool hit = false;
+        for (size_t r = 0; r < sizeof k_british / sizeof *k_british && !hit; r++) {
+            size_t fl = strlen(k_british[r].from);
+            if (i + fl > s.len) continue;
+            if (k_british[r].at_start && i > 0 && is_letter(s.ptr[i - 1])) continue;
+            bool eq = true;
+            for (size_t k = 0; k < fl && eq; k++) eq = low(s.ptr[i + k]) == k_british[r].from[k];
+            if (!eq) continue;
+            /* already British ("anaemia", "haemo"), or "hemi-" */
+            if (!strcmp(k_british[r].from, "emia") && i > 0 &&
+                (low(s.ptr[i - 1]) == 'a' || low(s.ptr[i - 1]) == 'o'))
+                continue;
+            if (!strcmp(k_british[r].from, "hem") && i + 3 < s.len && low(s.ptr[i + 3]) == 'i') continue;
+            *rc = put_cased(b, s.ptr + i, fl, k_british[r].to);
+            i += fl;
+            hit = changed = true;
+        }
+        if (!hit && !*rc) *rc = kz__buf_putc(b, s.ptr[i++]);
+    }
+    return changed;
+}
+
+/* s with its last word's number changed (singular <-> plural) into b; false if none. */
+static bool other_number(kz_buf *b, kz_str s, int *rc) {
+    size_t e = s.len, st = e;
+    while (st > 0 && is_letter(s.ptr[st - 1])) st--;
+    size_t n = e - st;
+    if (n < 4 || (st > 0 && (unsigned char)s.ptr[st - 1] >= 0x80)) return false;
+    const char *w = s.ptr + st;
+    bool up = !is_low(w[n - 1]);
+    kz__buf_clear(b);
+    *rc = kz__buf_append(b, s.ptr, e);
+    if (*rc) return false;
+    char y = up ? 'Y' : 'y', sfx[4] = {0};
+    if (low(w[n - 1]) == 's') {
+        if (low(w[n - 2]) == 's' || low(w[n - 2]) == 'u' || low(w[n - 2]) == 'i') return false;
+        b->len -= (n > 4 && low(w[n - 3]) == 'i' && low(w[n - 2]) == 'e') ? 3 : 1; /* -ies -> -y */
+        if (b->len == e - 3)
+            *rc = kz__buf_putc(b, y);
+        else
+            b->data[b->len] = 0;
+        return !*rc;
+    }
+    const char *vowels = "aeiou";
+    if (low(w[n - 1]) == 'y' && !strchr(vowels, low(w[n - 2]))) {
+        b->len--;
+        memcpy(sfx, up ? "IES" : "ies", 3);
+    } else if (low(w[n - 1]) == 'x' || low(w[n - 1]) == 'z' ||
+               ((low(w[n - 1]) == 'h') && (low(w[n - 2]) == 'c' || low(w[n - 2]) == 's'))) {
+        memcpy(sfx, up ? "ES" : "es", 2);
+    } else {
+        sfx[0] = up ? 'S' : 's';
+    }
+    *rc = kz__buf_append(b, sfx, strlen(sfx));
+    return !*rc;
+}
+
+/* The variants of s into g->out (cleared): British, other number, both. */
+static int variants_of(kz_syngen *g, kz_str s) {
+    g->out.n = 0;
+    kz__strmap_free(&g->out_set);
+    int rc = 0;
+    kz_buf b2;
+    kz__buf_init(&b2, 0);
+    if (british(&g->buf, s, &rc) && !rc) {
+        kz_str br = {g->buf.data, g->buf.len};
+        rc = out_add(g, br.ptr, br.len);
+        if (!rc && other_number(&b2, br, &rc) && !rc) rc = out_add(g, b2.data, b2.len);
+    }
+    if (!rc && other_number(&g->buf, s, &rc) && !rc) rc = out_add(g, g->buf.data, g->buf.len);
+    kz__buf_free(&b2);
+    return rc;
+}
+
+int kz__syngen_variants(kz_syngen *g, kz_str s, const kz_str **out, size_t *n) {
+    int rc = variants_of(g, s);
+    *out = g->out.v;
+    *n = rc ? 0 : g->out.n;
+    return rc;
+}
+
 /* ---- CombinatorialSynonymGenerator -------------------------------------------- */
 
 static bool next_permutation(size_t *a, size_t n) {
@@ -668,6 +805,31 @@ int kz__syngen_run(kz_syngen *g, kz_kbb_res *res, size_t n, kz_arena *arena, uin
                 if (synset_add(&fin, &cur.v[k]) < 0) rc = kz_error_set(err, KZ_ENOMEM, "out of memory");
             }
         } while (!rc && next_permutation(perm, g->n_gens));
+        /* "disease": number and spelling variants of the originals and of every generated string */
+        size_t n_fin = fin.n;
+        for (size_t k = 0; g->variants && !rc && k < (size_t)(r->n_orig + r->n_alt) + n_fin; k++) {
+            kz_kbb_syn src;
+            if (k < (size_t)(r->n_orig + r->n_alt)) {
+                src = k < r->n_orig ? r->orig[k] : r->alt[k - r->n_orig];
+                if (!active(r, &src)) continue;
+            } else {
+                src = fin.v[k - (r->n_orig + r->n_alt)];
+            }
+            if ((rc = variants_of(g, src.text))) {
+                rc = kz_error_set(err, rc, "synonym generation: out of memory");
+                break;
+            }
+            for (size_t o = 0; o < g->out.n && !rc; o++) {
+                if (kz__strmap_get(&originals, g->out.v[o]) || kz__strmap_get(&fin.set, g->out.v[o]))
+                    continue;
+                if (fin.n >= KZ_SYNGEN_MAX_PER_RESOURCE) {
+                    capped = true;
+                    break;
+                }
+                kz_kbb_syn ns = {g->out.v[o], src.case_sensitive, src.mention_confidence};
+                if (synset_add(&fin, &ns) < 0) rc = kz_error_set(err, KZ_ENOMEM, "out of memory");
+            }
+        }
         if (rc) break;
         if (capped && n_capped) (*n_capped)++;
         /* alt = fin (strings copied into the caller's arena) */

@@ -10,12 +10,18 @@
 #include "mapping_int.h"
 
 static const char *const k_ms_names[KZ__MS_COUNT] = {
-    "ExactMatchMappingStrategy", "SymbolMatchMappingStrategy", "SynNormIsSubStringMappingStrategy",
-    "StrongMatchMappingStrategy", "StrongMatchWithEmbeddingConfirmationStringMatchingStrategy"};
-static const char *const k_ds_names[KZ__DS_COUNT] = {
-    "DefinedElsewhereInDocumentDisambiguationStrategy", "TfIdfDisambiguationStrategy",
-    "GildaTfIdfDisambiguationStrategy", "AnnotationLevelDisambiguationStrategy",
-    "PreferDefaultLabelMatchDisambiguationStrategy"};
+    "ExactMatchMappingStrategy",
+    "SymbolMatchMappingStrategy",
+    "SynNormIsSubStringMappingStrategy",
+    "StrongMatchMappingStrategy",
+    "StrongMatchWithEmbeddingConfirmationStringMatchingStrategy",
+    "VariantMatchMappingStrategy"};
+static const char *const k_ds_names[KZ__DS_COUNT] = {"DefinedElsewhereInDocumentDisambiguationStrategy",
+                                                     "TfIdfDisambiguationStrategy",
+                                                     "GildaTfIdfDisambiguationStrategy",
+                                                     "AnnotationLevelDisambiguationStrategy",
+                                                     "PreferDefaultLabelMatchDisambiguationStrategy",
+                                                     "BestSearchScoreDisambiguationStrategy"};
 static const char k_not_required[] = "disambiguation_not_required";
 
 const char *kz__map_strategy_name(int kind) {
@@ -44,6 +50,7 @@ kz__strategy kz__strategy_make(int kind, int confidence) {
     s.differential = 2.0;
     s.min_len = 3;
     s.embed_threshold = 0.60;
+    s.variant = -1;
     return s;
 }
 
@@ -206,6 +213,7 @@ kz__mapper *kz__mapper_new(kz_kb *kb) {
 void kz__mapper_free(kz__mapper *m) {
     if (!m) return;
     kz__tfidf_model_free(m->tfidf);
+    for (uint32_t i = 0; i < m->n_variants; i++) kz__variant_free(m->variants[i]);
     if (m->kb_owned) kz_kb_release(m->kb);
     free(m);
 }
@@ -323,12 +331,35 @@ static bool kb_id(const run *r, uint32_t parser, kz_str idx, kz_kb_id *out) {
 }
 
 /* ---- disambiguation strategies ------------------------------------------------------ */
+typedef const kz_candidate_metrics *cm_ptr;
+
 typedef struct dis_ctx {
     run *r;
     int32_t parser; /* index in the kb, -1 if unknown */
     kz_str parser_name;
     kz_str ent_match, ent_match_norm;
+    const cm_ptr *kept; /* the candidates the mapping strategy kept */
+    size_t n_kept;
 } dis_ctx;
+
+/* The id sets (of in) of the kept candidates with the best search score. */
+static int dis_best_score(dis_ctx *c, const idsets *in, idsets *out) {
+    double best = -INFINITY;
+    for (size_t i = 0; i < c->n_kept; i++)
+        if ((c->kept[i]->metrics.present & KZ_METRIC_SEARCH) && c->kept[i]->metrics.search_score > best)
+            best = c->kept[i]->metrics.search_score;
+    if (best == -INFINITY) return 0;
+    for (size_t i = 0; i < c->n_kept; i++) {
+        const kz_candidate_metrics *k = c->kept[i];
+        if (!(k->metrics.present & KZ_METRIC_SEARCH) || k->metrics.search_score != best) continue;
+        for (uint32_t j = 0; j < k->candidate->n_id_sets; j++)
+            for (uint32_t t = 0; t < in->n; t++)
+                if (idset_eq(&in->v[t], &k->candidate->id_sets[j]) &&
+                    idsets_add(c->r->scratch, out, &in->v[t]))
+                    return KZ_ENOMEM;
+    }
+    return 0;
+}
 
 static int dis_defined_elsewhere(dis_ctx *c, const idsets *in, idsets *out) {
     kz_arena *a = c->r->scratch;
@@ -521,13 +552,13 @@ static int run_dis(dis_ctx *c, const kz__dis *d, const idsets *in, idsets *out) 
     case KZ__DS_TFIDF: return dis_tfidf(c, d, in, out);
     case KZ__DS_ANNOTATION: return dis_annotation(c, in, out);
     case KZ__DS_PREFER_DEFAULT: return dis_prefer_default_label(c, in, out);
+    case KZ__DS_BEST_SCORE: return dis_best_score(c, in, out);
     case KZ__DS_GILDA: /* needs Kazu's Wikipedia contexts + tfidf.pkl: never disambiguates */
     default: return 0;
     }
 }
 
 /* ---- mapping strategies: filter_candidates ------------------------------------------ */
-typedef const kz_candidate_metrics *cm_ptr;
 
 static size_t cp_len(kz_str s) {
     size_t n = 0;
@@ -770,48 +801,41 @@ static int add_mapping(run *r, group *g, const kz_mapping *mp) {
     return mk_add(r, mp->parser_name, mp->source, mp->idx);
 }
 
-/* MappingStrategy.__call__ for the candidates of one parser. *produced is set
- * when at least one mapping came out. */
-static int call_strategy(run *r, const kz__strategy *s, group *g, kz_str parser_name, cm_ptr *cands, size_t n,
-                         bool *produced) {
-    kz_entity *ref = g->mem[0]->e;
-    kz_arena *a = r->scratch;
-    kz_arena_reset(a);
-    cm_ptr *kept = kz_arena_alloc(a, (n ? n : 1) * sizeof *kept);
-    if (!kept) return KZ_ENOMEM;
-    size_t nk = filter(r->m, s, ref->match, ref->match_norm, cands, n, kept);
-    if (!nk) return 0;
-    idsets all = {0};
-    for (size_t i = 0; i < nk; i++)
-        for (uint32_t j = 0; j < kept[i]->candidate->n_id_sets; j++)
-            if (idsets_add(a, &all, &kept[i]->candidate->id_sets[j])) return KZ_ENOMEM;
-
-    dis_ctx dc = {r, kz_kb_parser_find(r->m->kb, parser_name), parser_name, ref->match, ref->match_norm};
-    const idsets *chosen = &all;
-    idsets res = {0};
-    const char *dstrat = NULL;
-    int dconf = KZ_DC_NONE;
-    if (!s->essential && all.n == 1) {
-        dstrat = k_not_required;
-    } else if (!s->essential && s->n_dis == 0) {
-        dconf = KZ_DC_AMBIGUOUS;
-    } else {
-        bool won = false;
-        for (uint32_t k = 0; k < s->n_dis && !won; k++) {
-            int rc = run_dis(&dc, &s->dis[k], &all, &res);
-            if (rc) return rc;
-            if (res.n == 1) {
-                won = true;
-                chosen = &res;
-                dstrat = kz__dis_strategy_name(s->dis[k].kind);
-                dconf = s->dis[k].confidence;
-            }
-        }
-        if (!won) {
-            if (s->essential) return 0;
-            dconf = KZ_DC_AMBIGUOUS;
+/* disambiguate_if_required: which of all's sets become mappings. *chosen is
+ * NULL when nothing is to be mapped (essential disambiguation failed). */
+static int decide(dis_ctx *dc, const kz__strategy *s, const idsets *all, idsets *res, const idsets **chosen,
+                  const char **dstrat, int *dconf) {
+    *chosen = all;
+    *dstrat = NULL;
+    *dconf = KZ_DC_NONE;
+    if (!s->essential && all->n == 1) {
+        *dstrat = k_not_required;
+        return 0;
+    }
+    if (!s->essential && s->n_dis == 0) {
+        *dconf = KZ_DC_AMBIGUOUS;
+        return 0;
+    }
+    for (uint32_t k = 0; k < s->n_dis; k++) {
+        int rc = run_dis(dc, &s->dis[k], all, res);
+        if (rc) return rc;
+        if (res->n == 1) {
+            *chosen = res;
+            *dstrat = kz__dis_strategy_name(s->dis[k].kind);
+            *dconf = s->dis[k].confidence;
+            return 0;
         }
     }
+    if (s->essential)
+        *chosen = NULL;
+    else
+        *dconf = KZ_DC_AMBIGUOUS;
+    return 0;
+}
+
+/* One Mapping per (idx, source) of the chosen sets, added to every entity of g. */
+static int emit(run *r, const kz__strategy *s, group *g, dis_ctx *dc, const idsets *chosen,
+                const char *dstrat, int dconf, bool *produced) {
     for (uint32_t i = 0; i < chosen->n; i++)
         for (uint32_t j = 0; j < chosen->v[i].n_ids; j++) {
             const kz_id_source *ids = &chosen->v[i].ids[j];
@@ -819,20 +843,20 @@ static int call_strategy(run *r, const kz__strategy *s, group *g, kz_str parser_
             memset(&mp, 0, sizeof mp);
             mp.idx = ids->idx;
             mp.source = ids->source;
-            mp.parser_name = parser_name;
+            mp.parser_name = dc->parser_name;
             mp.string_match_strategy = kz_str_c(kz__map_strategy_name(s->kind));
             mp.string_match_confidence = s->confidence;
             mp.disambiguation_confidence = dconf;
             mp.disambiguation_strategy = dstrat ? kz_str_c(dstrat) : KZ_STR_NULL;
             kz_kb_id id;
-            if (dc.parser >= 0 && kb_id(r, (uint32_t)dc.parser, ids->idx, &id)) {
+            if (dc->parser >= 0 && kb_id(r, (uint32_t)dc->parser, ids->idx, &id)) {
                 mp.default_label = id.default_label;
-                int rc = meta_from_json(a, id.metadata_json, &mp.metadata);
+                int rc = meta_from_json(r->scratch, id.metadata_json, &mp.metadata);
                 if (rc) return rc;
             } else {
                 /* Kazu raises KeyError here; we keep the id as its own label */
                 kz_log(KZ_LOG_WARN, "MappingStep: id %.*s of parser %.*s is not in the knowledge base",
-                       (int)ids->idx.len, ids->idx.ptr, (int)parser_name.len, parser_name.ptr);
+                       (int)ids->idx.len, ids->idx.ptr, (int)dc->parser_name.len, dc->parser_name.ptr);
                 mp.default_label = ids->idx;
             }
             int rc = add_mapping(r, g, &mp);
@@ -840,6 +864,146 @@ static int call_strategy(run *r, const kz__strategy *s, group *g, kz_str parser_
             *produced = true;
         }
     return 0;
+}
+
+static int add_sets_of(kz_arena *a, idsets *all, const cm_ptr *kept, size_t nk) {
+    for (size_t i = 0; i < nk; i++)
+        for (uint32_t j = 0; j < kept[i]->candidate->n_id_sets; j++)
+            if (idsets_add(a, all, &kept[i]->candidate->id_sets[j])) return KZ_ENOMEM;
+    return 0;
+}
+
+/* ---- VariantMatch ------------------------------------------------------------------ */
+#define VARIANT_MAX_HITS 256
+#define VARIANT_MAX_ALTS 64
+
+/* The pack candidates of parser whose variant key equals norm's (mention side),
+ * as candidate views in the scratch arena. */
+static int variant_hits(run *r, const kz__variant *v, int32_t parser, kz_str norm, cm_ptr **out, size_t *n) {
+    *n = 0;
+    *out = NULL;
+    if (parser < 0) return 0;
+    char key[KZ__VARIANT_KEY_MAX], alt[KZ__VARIANT_KEY_MAX];
+    uint64_t ids[VARIANT_MAX_HITS];
+    size_t nh = 0;
+    int rc = 0;
+    /* the mention's key, then its suffix alternatives in order: the first with hits */
+    for (size_t k = 0; !rc && !nh && k <= VARIANT_MAX_ALTS; k++) {
+        kz_str s = norm;
+        if (k) {
+            size_t al = kz__variant_alternative(v, norm, k - 1, alt, sizeof alt);
+            if (!al) break;
+            s = (kz_str){alt, al};
+        }
+        size_t kl = kz__variant_key(v, s, true, key);
+        if (kl) rc = kz__variant_lookup(v, (uint32_t)parser, key, kl, ids, VARIANT_MAX_HITS, &nh);
+    }
+    /* drop_one_word: the mention less one word, leading (modifier) words first */
+    for (size_t k = 0; !rc && !nh && kz__variant_drops_one(v) && k < VARIANT_MAX_ALTS; k++) {
+        size_t kl = kz__variant_key_drop(v, norm, true, k, key);
+        if (!kl) break; /* past the last word, or nothing left */
+        rc = kz__variant_lookup(v, (uint32_t)parser, key, kl, ids, VARIANT_MAX_HITS, &nh);
+    }
+    if (rc || !nh) return rc;
+    if (nh > VARIANT_MAX_HITS) nh = VARIANT_MAX_HITS;
+    kz_candidate_metrics *cm = kz_arena_calloc(r->scratch, nh, sizeof *cm);
+    cm_ptr *v_out = kz_arena_alloc(r->scratch, nh * sizeof *v_out);
+    if (!cm || !v_out) return KZ_ENOMEM;
+    for (size_t i = 0; i < nh; i++) {
+        kz_candidate *c = kz_arena_alloc(r->scratch, sizeof *c);
+        if (!c) return KZ_ENOMEM;
+        if (kz_kb_candidate_at(r->m->kb, ids[i], r->scratch, c)) continue;
+        cm[*n].candidate = c;
+        cm[*n].metrics.present = KZ_METRIC_EXACT;
+        cm[*n].metrics.exact_match = false;
+        v_out[*n] = &cm[*n];
+        (*n)++;
+    }
+    *out = v_out;
+    return 0;
+}
+
+/* Composite mention: each conjunct maps on its own (its first alternative
+ * with variant hits, disambiguated as the strategy says); the mappings of all
+ * conjuncts that resolved are made. */
+static int variant_composite(run *r, const kz__strategy *s, group *g, dis_ctx *dc, bool *produced) {
+    const kz__variant *v = r->m->variants[s->variant];
+    kz_entity *ref = g->mem[0]->e;
+    kz_buf b;
+    kz__buf_init(&b, 1 << 16);
+    kz__conjunct_alt alts[64];
+    size_t na = 0;
+    uint32_t nc = 0;
+    int rc = kz__variant_conjuncts(ref->match, &b, alts, 64, &na, &nc);
+    /* resolve every conjunct first: mappings only when at least one resolved */
+    idsets per[16];
+    const char *pstrat[16];
+    int pconf[16];
+    bool ok[16] = {false};
+    for (uint32_t c = 0; c < nc && c < 16 && !rc; c++) {
+        for (size_t k = 0; k < na && !rc && !ok[c]; k++) {
+            if (alts[k].conjunct != c) continue;
+            char *norm = NULL;
+            size_t nl = 0;
+            int nr = kz_normalise(b.data + alts[k].off, alts[k].len, ref->entity_class.ptr, &norm, &nl, NULL);
+            if (nr == KZ_ENOMEM) rc = nr;
+            if (nr) continue;
+            cm_ptr *hits = NULL;
+            size_t nh = 0;
+            rc = variant_hits(r, v, dc->parser, (kz_str){norm, nl}, &hits, &nh);
+            free(norm);
+            if (rc || !nh) continue;
+            idsets all = {0}, res = {0};
+            const idsets *chosen = NULL;
+            dc->kept = hits;
+            dc->n_kept = nh;
+            if ((rc = add_sets_of(r->scratch, &all, hits, nh))) break;
+            if ((rc = decide(dc, s, &all, &res, &chosen, &pstrat[c], &pconf[c]))) break;
+            /* an ambiguous conjunct is left out rather than mapped to every reading */
+            if (!chosen || pconf[c] == KZ_DC_AMBIGUOUS) continue;
+            per[c] = *chosen;
+            ok[c] = true;
+        }
+    }
+    kz__buf_free(&b);
+    for (uint32_t c = 0; c < nc && c < 16 && !rc; c++)
+        if (ok[c]) rc = emit(r, s, g, dc, &per[c], pstrat[c], pconf[c], produced);
+    return rc;
+}
+
+/* MappingStrategy.__call__ for the candidates of one parser. *produced is set
+ * when at least one mapping came out. */
+static int call_strategy(run *r, const kz__strategy *s, group *g, kz_str parser_name, cm_ptr *cands, size_t n,
+                         bool *produced) {
+    kz_entity *ref = g->mem[0]->e;
+    kz_arena *a = r->scratch;
+    kz_arena_reset(a);
+    dis_ctx dc = {r, kz_kb_parser_find(r->m->kb, parser_name), parser_name, ref->match, ref->match_norm, NULL,
+                  0};
+    cm_ptr *kept = NULL;
+    size_t nk = 0;
+    if (s->kind == KZ__MS_VARIANT) {
+        if (s->variant < 0 || (uint32_t)s->variant >= r->m->n_variants) return 0;
+        int rc = variant_hits(r, r->m->variants[s->variant], dc.parser, ref->match_norm, &kept, &nk);
+        if (rc) return rc;
+        if (!nk && kz__variant_splits(r->m->variants[s->variant]))
+            return variant_composite(r, s, g, &dc, produced);
+    } else {
+        kept = kz_arena_alloc(a, (n ? n : 1) * sizeof *kept);
+        if (!kept) return KZ_ENOMEM;
+        nk = filter(r->m, s, ref->match, ref->match_norm, cands, n, kept);
+    }
+    if (!nk) return 0;
+    dc.kept = kept;
+    dc.n_kept = nk;
+    idsets all = {0}, res = {0};
+    if (add_sets_of(a, &all, kept, nk)) return KZ_ENOMEM;
+    const idsets *chosen = NULL;
+    const char *dstrat = NULL;
+    int dconf = KZ_DC_NONE;
+    int rc = decide(&dc, s, &all, &res, &chosen, &dstrat, &dconf);
+    if (rc || !chosen) return rc;
+    return emit(r, s, g, &dc, chosen, dstrat, dconf, produced);
 }
 
 /* ---- entity keys ---------------------------------------------------------------------- */
@@ -885,6 +1049,12 @@ static const kz__strategy_list *strategies_for(const kz__level *lv, kz_str cls) 
     return &lv->defaults;
 }
 
+static bool has_variant(const kz__strategy_list *l) {
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->s[i].kind == KZ__MS_VARIANT) return true;
+    return false;
+}
+
 /* ConfidenceLevelStrategyExecution over ents[0..n), already in key order. */
 static int execute(run *r, const kz__level *lv, ent_info **ents, size_t n) {
     if (!n) return 0;
@@ -902,9 +1072,13 @@ static int execute(run *r, const kz__level *lv, ent_info **ents, size_t n) {
         g->n = 1;
         kz_entity *e = ents[i]->e;
         uint32_t nc = e->n_candidates;
-        g->parsers = calloc(nc ? nc : 1, sizeof *g->parsers);
-        g->pstart = calloc(nc + 1, sizeof *g->pstart);
-        g->resolved = calloc(nc ? nc : 1, sizeof *g->resolved);
+        /* VariantMatch finds its own candidates: every parser of the entity's
+         * class takes part, also those the entity has no candidate of */
+        bool variant = has_variant(strategies_for(lv, e->entity_class));
+        uint32_t extra = variant ? kz_kb_n_parsers(r->m->kb) : 0;
+        g->parsers = calloc(nc + extra ? nc + extra : 1, sizeof *g->parsers);
+        g->pstart = calloc(nc + extra + 1, sizeof *g->pstart);
+        g->resolved = calloc(nc + extra ? nc + extra : 1, sizeof *g->resolved);
         if (!g->parsers || !g->pstart || !g->resolved) {
             rc = KZ_ENOMEM;
             break;
@@ -917,6 +1091,19 @@ static int execute(run *r, const kz__level *lv, ent_info **ents, size_t n) {
             }
         }
         g->pstart[g->n_parsers] = nc;
+        for (uint32_t p = 0; p < extra; p++) {
+            kz_kb_parser kp;
+            if (kz_kb_parser_at(r->m->kb, p, &kp) || !kz_str_eq(kp.entity_class, e->entity_class)) continue;
+            /* sorted insert by name; an added parser has no candidates (empty range) */
+            uint32_t at = 0;
+            while (at < g->n_parsers && kz_str_cmp(g->parsers[at], kp.name) < 0) at++;
+            if (at < g->n_parsers && kz_str_eq(g->parsers[at], kp.name)) continue;
+            memmove(g->parsers + at + 1, g->parsers + at, (g->n_parsers - at) * sizeof *g->parsers);
+            memmove(g->pstart + at + 1, g->pstart + at, (g->n_parsers + 1 - at) * sizeof *g->pstart);
+            g->parsers[at] = kp.name;
+            g->pstart[at] = g->pstart[at + 1];
+            g->n_parsers++;
+        }
     }
     uint32_t max = lv->defaults.n;
     for (uint32_t i = 0; i < lv->n_classes; i++)

@@ -5,6 +5,7 @@
 #define KZ_LINK_MAPPING_INT_H
 
 #include <pthread.h>
+#include "../core/core_int.h"
 #include "kazu/kb.h"
 #include "kazu/pipeline.h"
 
@@ -15,6 +16,7 @@ enum {
     KZ__MS_SUBSTRING = 2,    /* SynNormIsSubStringMappingStrategy */
     KZ__MS_STRONG = 3,       /* StrongMatchMappingStrategy */
     KZ__MS_STRONG_EMBED = 4, /* StrongMatchWithEmbeddingConfirmationStringMatchingStrategy */
+    KZ__MS_VARIANT = 5,      /* VariantMatchMappingStrategy (ours, opt-in: mapping_variant.c) */
     KZ__MS_COUNT
 };
 /* Disambiguation strategies. */
@@ -24,6 +26,7 @@ enum {
     KZ__DS_GILDA = 2,             /* GildaTfIdfDisambiguationStrategy: no data, always fails */
     KZ__DS_ANNOTATION = 3,        /* AnnotationLevelDisambiguationStrategy */
     KZ__DS_PREFER_DEFAULT = 4,    /* PreferDefaultLabelMatchDisambiguationStrategy */
+    KZ__DS_BEST_SCORE = 5,        /* BestSearchScoreDisambiguationStrategy (ours, opt-in) */
     KZ__DS_COUNT
 };
 const char *kz__map_strategy_name(int kind);
@@ -52,6 +55,7 @@ typedef struct kz__strategy {
     bool symbolic_only;      /* StrongMatch */
     uint32_t min_len;        /* SynNormIsSubString: 3 (code points) */
     double embed_threshold;  /* StrongMatchWithEmbeddingConfirmation: 0.60 */
+    int variant;             /* VariantMatch: index into kz__mapper.variants, -1 = none */
 } kz__strategy;
 
 typedef struct kz__strategy_list {
@@ -79,6 +83,8 @@ int kz__level_index(int mention_confidence); /* -1 for IGNORE / unknown */
 typedef double (*kz__embed_fn)(void *user, kz_str a, kz_str b);
 
 typedef struct kz__tfidf_model kz__tfidf_model; /* mapping_tfidf.c */
+typedef struct kz__variant kz__variant;         /* mapping_variant.c */
+#define KZ__VARIANTS_MAX 8
 
 typedef struct kz__mapper {
     kz_kb *kb;     /* borrowed; owned by the step (acquired) */
@@ -87,8 +93,10 @@ typedef struct kz__mapper {
     kz__level non_symbolic[KZ__LEVELS];
     kz__embed_fn embed;
     void *embed_user;
-    uint64_t tfidf_max_synonyms; /* parsers with more synonym norms get no TF-IDF model */
-    kz__tfidf_model *tfidf;      /* lazily built per parser; thread-safe */
+    uint64_t tfidf_max_synonyms;             /* parsers with more synonym norms get no TF-IDF model */
+    kz__tfidf_model *tfidf;                  /* lazily built per parser; thread-safe */
+    kz__variant *variants[KZ__VARIANTS_MAX]; /* VariantMatch keys (owned); none by default */
+    uint32_t n_variants;
 } kz__mapper;
 
 /* Fill m's levels with Kazu's default MappingStep table (conf/MappingStep/
@@ -136,5 +144,74 @@ int kz__tfidf_syns_for_id(const kz__mapper *m, uint32_t parser, kz_str idx, uint
  * char 2-3-grams of s (with repeats, in Kazu's order). Returns the count
  * written (at most cap; the total needed is returned when larger). */
 size_t kz__tfidf_features(const char *s, size_t len, uint64_t *out, size_t cap);
+
+/* ---- VariantMatch (mapping_variant.c) --------------------------------------------
+ * A key for a normalised string (kz_normalise output): tokens are the runs of
+ * ASCII letters, digits and non-ASCII bytes (letters and digits apart), lower
+ * case; roman numerals I..XII become digits; British spellings become American
+ * (ae/oe -> e inside a word, -our -> -or, -isation -> -ization, -tre -> -ter);
+ * a final s is dropped (-ies -> -y; -ss, -us, -is kept); then word_map rewrites
+ * and stop words go; with word_order the tokens are sorted and repeats dropped.
+ * Every candidate of a parser is indexed under its synonym_norm's key (built on
+ * first use, 16 bytes per candidate, thread-safe). */
+#define KZ__VARIANT_KEY_MAX 1024
+
+typedef struct kz__variant_opts {
+    bool spelling, singular, roman, word_order;
+    bool drop_parenthesised;       /* tokens inside ( ) are left out (both sides) */
+    bool split_conjunctions;       /* VariantMatch also maps composite mentions part by part */
+    bool drop_one_word;            /* VariantMatch last resort: the mention less one word, first word first */
+    const char *const *stop_words; /* dropped on both sides */
+    size_t n_stop;
+    const char *const *map_from, *const *map_to; /* word_map: to "" drops the word */
+    size_t n_map;
+    const char *const *mention_drop; /* dropped from mentions only */
+    size_t n_mention_drop;
+    const char *const *suffix_from, *const *suffix_to; /* suffix_alternatives (mentions only) */
+    size_t n_suffix;
+} kz__variant_opts;
+/* spelling, singular, roman, word_order on; stop words of the a an in on with to
+ * for by and or; nothing else. */
+kz__variant_opts kz__variant_default_opts(void);
+/* Options are copied. kb borrowed (NULL: keys only, lookups find nothing). NULL on OOM. */
+kz__variant *kz__variant_new(const kz_kb *kb, const char *name, const kz__variant_opts *o);
+void kz__variant_free(kz__variant *v);
+const char *kz__variant_name(const kz__variant *v);
+bool kz__variant_splits(const kz__variant *v);
+/* Let v use other's index when both make the same keys on the synonym side
+ * (spelling, singular, roman_numerals, word_order, drop_parenthesised, stop
+ * words, word_map); other must outlive v's lookups. Returns whether it does. */
+bool kz__variant_share_index(kz__variant *v, const kz__variant *other);
+/* The k-th mention alternative (k = 0, 1, ...): norm with one word's suffix
+ * replaced by a suffix_alternatives rule ("EPILEPTIC" -> "EPILEPSY"), words
+ * in order, rules in order; written to out (cap bytes, NUL-terminated).
+ * Returns its length, 0 when there is no k-th alternative. */
+size_t kz__variant_alternative(const kz__variant *v, kz_str norm, size_t k, char *out, size_t cap);
+/* The key of norm into out (KZ__VARIANT_KEY_MAX bytes, NUL-terminated, "" when none);
+ * mention: also drop mention_drop words. Returns the length; 0 = no key (no
+ * token left, or over 128 tokens / 95-byte tokens / the key cap). */
+size_t kz__variant_key(const kz__variant *v, kz_str norm, bool mention, char *out);
+/* The same without the skip-th kept token (in text order; SIZE_MAX: none).
+ * Returns 0 also when skip is past the last token. */
+size_t kz__variant_key_drop(const kz__variant *v, kz_str norm, bool mention, size_t skip, char *out);
+bool kz__variant_drops_one(const kz__variant *v);
+/* Candidates (pack indices) of parser whose key equals key[0..len): up to cap
+ * in cands, the total in *n. 0 or KZ_ENOMEM (index build). Keys are compared
+ * by a 64-bit hash (a collision has probability ~n^2/2^64). */
+int kz__variant_lookup(const kz__variant *v, uint32_t parser, const char *key, size_t len, uint64_t *cands,
+                       size_t cap, size_t *n);
+
+/* Composite mentions: the strings to try for each conjunct of match, in order
+ * (for "classical and Duarte galactosemia": "classical galactosemia",
+ * "classical"; "Duarte galactosemia"). Conjuncts are separated by and, or,
+ * nor, and/or, &, a trailing ',' or ';', or a '/' between letters. Strings are
+ * NUL-terminated at b->data + off. *n_conj = 0 when match is not composite.
+ * At most 64 words and 16 conjuncts; 0 or KZ_ENOMEM. */
+typedef struct kz__conjunct_alt {
+    uint32_t conjunct;
+    size_t off, len;
+} kz__conjunct_alt;
+int kz__variant_conjuncts(kz_str match, kz_buf *b, kz__conjunct_alt *alts, size_t cap, size_t *n_alts,
+                          uint32_t *n_conj);
 
 #endif

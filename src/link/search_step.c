@@ -76,17 +76,25 @@ static int search_init(void **state, const kz_config_node *params, kz_error *err
     if ((rc = kz_kb_from_step_params(params, STEP_NAME, &st->kb, err))) goto fail;
     const void *blob = NULL;
     size_t len = 0;
-    if (kz_kb_section(st->kb, KZ_KB_TAG('K', 'Z', 'T', 'F'), &blob, &len) != 0) {
-        kz_log(KZ_LOG_INFO, "%s: the pack has no TF-IDF section; building the index", STEP_NAME);
+    const char *why = "the pack has no TF-IDF section";
+    if (kz_kb_section(st->kb, KZ_KB_TAG('K', 'Z', 'T', 'F'), &blob, &len) == 0) {
+        rc = kz__tfidf_open(blob, len, &st->ix, err);
+        if (rc && rc != KZ_EFORMAT) goto fail;
+        if (rc) { /* another section version (a pack from an older build): as if missing */
+            kz_error_clear(err);
+            why = "the pack's TF-IDF section has another format version";
+        }
+    }
+    if (!st->ix) {
+        kz_log(KZ_LOG_INFO, "%s: %s; building the index", STEP_NAME, why);
         rc = kz__tfidf_build_section(st->kb, &st->own_blob, &len, err);
         if (rc == KZ_ENOTFOUND) { /* no candidates at all: an empty index */
             kz_error_clear(err);
             rc = kz__tfidf_blob_build(NULL, 0, &st->own_blob, &len, err);
         }
         if (rc) goto fail;
-        blob = st->own_blob;
+        if ((rc = kz__tfidf_open(st->own_blob, len, &st->ix, err))) goto fail;
     }
-    if ((rc = kz__tfidf_open(blob, len, &st->ix, err))) goto fail;
     st->n_parsers = kz_kb_n_parsers(st->kb);
     st->parsers = calloc(st->n_parsers ? st->n_parsers : 1, sizeof *st->parsers);
     if (!st->parsers) {
@@ -179,7 +187,7 @@ static void cache_put(search_state *st, const char *key, size_t key_len, const r
         return;
     }
     memcpy(k, key, key_len);
-    memcpy(copy, v, n * sizeof *copy);
+    if (n) memcpy(copy, v, n * sizeof *copy);
     cache_slot *c = &st->cache[hash_bytes(key, key_len) % st->n_cache];
     pthread_mutex_lock(&st->lock);
     char *old_k = c->key;

@@ -222,7 +222,8 @@ static int consider(work *w, uint32_t si, size_t l0, size_t l1, size_t s0, size_
      * ("X-linked adrenoleukodystrophy (ALD)": S&H's long form is the last word) */
     bool exact = false;
     for (uint32_t e = 0; e < w->secs[si].n_orig && !exact; e++)
-        exact = sec->entities[e]->n_spans == 1 && sec->entities[e]->start == lb && sec->entities[e]->end == le;
+        exact =
+            sec->entities[e]->n_spans == 1 && sec->entities[e]->start == lb && sec->entities[e]->end == le;
     bool covering = w->covering && !exact;
     for (uint32_t e = 0; e < w->secs[si].n_orig; e++) {
         kz_entity *ent = sec->entities[e];

@@ -1,5 +1,7 @@
 /* Fuzz target: MappingStep. Input starting with 'Y' is a YAML params map for the
- * step (strategy-table overrides; the pack comes from $KAZU_KB); any other
+ * step (strategy-table overrides; the pack comes from $KAZU_KB); input starting
+ * with 'V' is a string for VariantMatch (keys, suffix alternatives, one word
+ * left out, conjuncts, index lookups); any other
  * input is a document description: lines of "<ctl><match>\t<surface>\t..."
  * whose surfaces are looked up in a tiny pack (plus made-up candidates with
  * ids the pack lacks), and the runner maps them. Mappings must name a parser
@@ -17,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static kz_kb *g_kb;
 static kz__mapper *g_map;
+static kz__variant *g_var;
 
 static void write_file(const char *dir, const char *name, const char *text) {
     char p[256];
@@ -35,6 +38,7 @@ static double toy_embed(void *user, kz_str a, kz_str b) {
 static char g_dir[128];
 
 static void teardown(void) {
+    kz__variant_free(g_var);
     kz__mapper_free(g_map);
     kz_kb_close(g_kb);
     static const char *const files[] = {"d.tsv", "g.tsv", "r.yaml", "t.kzkb"};
@@ -75,6 +79,15 @@ static void setup(void) {
     g_map = kz__mapper_new(g_kb);
     if (!g_map) abort();
     g_map->embed = toy_embed;
+    kz__variant_opts o = kz__variant_default_opts();
+    static const char *const from[] = {"ic", "ic", "ed"}, *const to[] = {"ia", "", "ion"};
+    static const char *const wf[] = {"deficient", "tumour"}, *const wt[] = {"deficiency", ""};
+    static const char *const md[] = {"severe"};
+    o.suffix_from = from, o.suffix_to = to, o.n_suffix = 3;
+    o.map_from = wf, o.map_to = wt, o.n_map = 2;
+    o.mention_drop = md, o.n_mention_drop = 1;
+    o.drop_parenthesised = true;
+    if (!(g_var = kz__variant_new(g_kb, "fuzz", &o))) abort();
     atexit(teardown);
 }
 
@@ -122,9 +135,67 @@ static void run_yaml(const uint8_t *data, size_t size) {
     kz_config_free(cfg);
 }
 
+/* A key: no leading, trailing or double spaces; tokens sorted and distinct. */
+static void check_key(const char *k, size_t n) {
+    if (n >= KZ__VARIANT_KEY_MAX || k[n] != 0 || strlen(k) != n) abort();
+    if (!n) return;
+    if (k[0] == ' ' || k[n - 1] == ' ' || strstr(k, "  ")) abort();
+    const char *prev = NULL;
+    size_t prev_len = 0;
+    for (const char *p = k; p < k + n;) {
+        const char *e = memchr(p, ' ', (size_t)(k + n - p));
+        size_t l = e ? (size_t)(e - p) : (size_t)(k + n - p);
+        if (prev) {
+            size_t m = prev_len < l ? prev_len : l;
+            int c = memcmp(prev, p, m);
+            if (c > 0 || (c == 0 && prev_len >= l)) abort();
+        }
+        prev = p, prev_len = l;
+        p += l + 1;
+    }
+}
+
+static void run_variant(const uint8_t *data, size_t size) {
+    kz_str s = {(const char *)data, size};
+    char key[KZ__VARIANT_KEY_MAX], alt[KZ__VARIANT_KEY_MAX];
+    for (int mention = 0; mention < 2; mention++) check_key(key, kz__variant_key(g_var, s, mention, key));
+    size_t kl = kz__variant_key(g_var, s, true, key);
+    uint64_t ids[8];
+    size_t n = 0;
+    if (kz__variant_lookup(g_var, 0, key, kl, ids, 8, &n) == 0)
+        for (size_t i = 0; i < n && i < 8; i++)
+            if (ids[i] >= kz_kb_n_candidates(g_kb)) abort();
+    for (size_t k = 0; k < 64; k++) {
+        size_t al = kz__variant_alternative(g_var, s, k, alt, sizeof alt);
+        if (!al) break;
+        if (al >= sizeof alt || alt[al] != 0) abort();
+        check_key(key, kz__variant_key(g_var, (kz_str){alt, al}, true, key));
+    }
+    for (size_t k = 0; k < 200; k++) {
+        size_t dl = kz__variant_key_drop(g_var, s, true, k, key);
+        if (!dl) break;
+        check_key(key, dl);
+    }
+    kz_buf b;
+    kz__buf_init(&b, 1 << 20);
+    kz__conjunct_alt a[16];
+    uint32_t nc = 0;
+    if (kz__variant_conjuncts(s, &b, a, 16, &n, &nc) == 0 && nc) {
+        if (n > 16 || nc < 2) abort();
+        for (size_t i = 0; i < n; i++)
+            if (a[i].conjunct >= nc || a[i].off + a[i].len >= b.len + 1 || b.data[a[i].off + a[i].len] != 0)
+                abort();
+    }
+    kz__buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setup();
     if (size > 4096) return 0;
+    if (size && data[0] == 'V') {
+        run_variant(data + 1, size - 1);
+        return 0;
+    }
     if (size && data[0] == 'Y') {
         run_yaml(data + 1, size - 1);
         return 0;

@@ -1,8 +1,8 @@
 /* AbbreviationFinderStep: Kazu's kazu/tests/test_abbreviation_finder_step.py
  * ported (copy long-form entities to every short form; delete short forms
  * without a long-form entity; exclude_abbrvs) plus the long-form-inside case,
- * the uniqueness rule, what is copied, keep_unlinked_short_forms and the
- * short-form filter. */
+ * the uniqueness rule, what is copied, keep_unlinked_short_forms, the
+ * short-form filter and long_form_match: covering. */
 #include "post_test.h"
 
 #define STEP "AbbreviationFinderStep"
@@ -157,5 +157,57 @@ KZ_TEST(abbrev_config_errors_and_empty_docs) {
     pt_section(d, "( ) (( )) (a) (");
     KZ_CHECK_INT(pt_run(STEP, NULL, &d, 1, &err), 0);
     KZ_CHECK(!kz_doc_failed(d));
+    kz_doc_free(d);
+}
+
+/* S&H's long form of "X-linked adrenoleukodystrophy (ALD)" is its last word; the
+ * entity is the whole name. long_form_match: covering copies it (exact: no copy). */
+static kz_doc *covering_doc(kz_entity **lf) {
+    kz_doc *d = kz_doc_new("covering", 8);
+    kz_section *s = pt_section(d, "X-linked adrenoleukodystrophy (ALD) is rare. ALD is X-linked.");
+    *lf = pt_ent(d, s, 0, 29, "disease", "test", KZ_MENTION_HIGHLY_LIKELY);
+    pt_mapping(d, *lf, "MEDIC", "MESH:D000326", KZ_SMC_HIGHLY_LIKELY, KZ_DC_NONE);
+    pt_ent(d, s, 31, 34, "disease", "test", KZ_MENTION_HIGHLY_LIKELY); /* ALD, unmapped */
+    pt_ent(d, s, 45, 48, "disease", "test", KZ_MENTION_HIGHLY_LIKELY);
+    return d;
+}
+
+KZ_TEST(abbrev_long_form_match_covering) {
+    kz_entity *lf;
+    kz_error err;
+    kz_doc *d = covering_doc(&lf);
+    KZ_CHECK_INT(pt_run(STEP, NULL, &d, 1, &err), 0);
+    /* exact (Kazu): no entity has the long form's span, so the short forms go */
+    KZ_CHECK(!pt_find(d->sections[0], 31, 34, "disease"));
+    KZ_CHECK(!pt_find(d->sections[0], 45, 48, "disease"));
+    kz_doc_free(d);
+    d = covering_doc(&lf);
+    KZ_CHECK_INT(pt_run(STEP, "long_form_match: covering", &d, 1, &err), 0);
+    for (int64_t at = 31; at <= 45; at += 14) {
+        const kz_entity *c = pt_find(d->sections[0], at, at + 3, "disease");
+        KZ_CHECK(c != NULL);
+        if (!c) continue;
+        KZ_CHECK_KSTR(c->namespace_, STEP);
+        KZ_CHECK_INT(c->n_mappings, 1);
+        if (c->n_mappings) KZ_CHECK_KSTR(c->mappings[0].idx, "MESH:D000326");
+    }
+    KZ_CHECK(pt_find(d->sections[0], 0, 29, "disease") == lf);
+    KZ_CHECK_INT(kz_doc_n_entities(d), 3);
+    kz_doc_free(d);
+    /* an entity with the exact span is preferred over a covering one */
+    d = kz_doc_new("both", 4);
+    kz_section *s = pt_section(d, "X-linked adrenoleukodystrophy (ALD); ALD");
+    kz_entity *wide = pt_ent(d, s, 0, 29, "disease", "test", KZ_MENTION_HIGHLY_LIKELY);
+    kz_entity *narrow = pt_ent(d, s, 9, 29, "disease", "test", KZ_MENTION_HIGHLY_LIKELY);
+    pt_mapping(d, wide, "MEDIC", "WIDE", KZ_SMC_HIGHLY_LIKELY, KZ_DC_NONE);
+    pt_mapping(d, narrow, "MEDIC", "NARROW", KZ_SMC_HIGHLY_LIKELY, KZ_DC_NONE);
+    KZ_CHECK_INT(pt_run(STEP, "long_form_match: covering", &d, 1, &err), 0);
+    const kz_entity *c = pt_find(s, 37, 40, "disease");
+    KZ_CHECK(c && c->n_mappings == 1 && kz_str_eq_c(c->mappings[0].idx, "NARROW"));
+    kz_doc_free(d);
+    /* bad values are configuration errors */
+    d = kz_doc_new("x", 1);
+    KZ_CHECK_INT(pt_run(STEP, "long_form_match: longest", &d, 1, &err), KZ_ECONFIG);
+    KZ_CHECK(strstr(err.msg, "long_form_match") != NULL);
     kz_doc_free(d);
 }

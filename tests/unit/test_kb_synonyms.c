@@ -229,3 +229,83 @@ KZ_TEST(config_names) {
     KZ_CHECK_INT(kz__syngen_count(g), 0);
     kz__syngen_free(g);
 }
+
+/* ---- "disease" (ours): number and spelling variants -------------------------------- */
+
+static bool has_variant(const kz_str *v, size_t n, const char *s) {
+    for (size_t i = 0; i < n; i++)
+        if (kz_str_eq_c(v[i], s)) return true;
+    return false;
+}
+
+KZ_TEST(disease_variants) {
+    int v = -1;
+    KZ_CHECK_INT(kz__syngen_config_parse("disease", &v), 0);
+    KZ_CHECK_INT(v, KZ_SYNGEN_DISEASE);
+    KZ_CHECK_STR(kz__syngen_config_name(KZ_SYNGEN_DISEASE), "disease");
+    KZ_CHECK(kz__syngen_config_name(5) == NULL);
+    kz_syngen *g = kz__syngen_new_config(KZ_SYNGEN_DISEASE);
+    KZ_CHECK(g != NULL);
+    if (!g) return;
+    KZ_CHECK_INT(kz__syngen_count(g), 3); /* Kazu's default three, then the variants */
+    static const struct {
+        const char *in, *out[4];
+    } cases[] = {
+        {"Pancreatic Tumor", {"Pancreatic Tumour", "Pancreatic Tumours", "Pancreatic Tumors", NULL}},
+        {"Leukemias", {"Leukaemias", "Leukaemia", "Leukemia", NULL}},
+        {"HEMOLYTIC ANEMIA", {"HAEMOLYTIC ANAEMIA", "HAEMOLYTIC ANAEMIAS", "HEMOLYTIC ANEMIAS", NULL}},
+        {"Hemolysis", {"Haemolysis", NULL}},         /* -sis has no plural here */
+        {"Anaemia", {"Anaemias", NULL}},             /* already British */
+        {"Hemiplegia", {"Hemiplegias", NULL}},       /* hemi- is not haem- */
+        {"Polyposis, Familial Adenomatous", {NULL}}, /* -us, -ss, -is: no number change */
+        {"Cardiomyopathy", {"Cardiomyopathies", NULL}},
+        {"Skin Rash", {"Skin Rashes", NULL}},
+        {"Diseases", {"Disease", NULL}},
+        {"ALD", {NULL}}, /* a last word of < 4 letters */
+        {"Syndrome 12", {NULL}},
+        {"Tumorß", {"Tumourß", NULL}}, /* non-ASCII: no number change */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const kz_str *out;
+        size_t n = 0;
+        KZ_CHECK_INT(kz__syngen_variants(g, kz_str_c(cases[c].in), &out, &n), 0);
+        size_t want = 0;
+        while (want < 4 && cases[c].out[want]) want++;
+        if (n != want)
+            kz_test_fail(__FILE__, __LINE__, "%s: %zu variants, expected %zu", cases[c].in, n, want);
+        for (size_t k = 0; k < want; k++)
+            if (!has_variant(out, n, cases[c].out[k]))
+                kz_test_fail(__FILE__, __LINE__, "%s: no variant %s", cases[c].in, cases[c].out[k]);
+    }
+    /* through the combinatorial run: originals are never generated, flags are inherited */
+    kz_arena *a = kz_arena_new(0);
+    kz_kbb_syn o[2] = {{kz_str_c("Pancreatic Tumor"), false, KZ_MENTION_PROBABLE},
+                       {kz_str_c("Pancreatic Tumors"), false, KZ_MENTION_PROBABLE}};
+    kz_kbb_res r = {0};
+    r.orig = o;
+    r.n_orig = 2;
+    kz_error err;
+    KZ_CHECK_INT(kz__syngen_run(g, &r, 1, a, NULL, &err), 0);
+    const kz_str *alt_txt = kz_arena_alloc(a, (r.n_alt ? r.n_alt : 1) * sizeof *alt_txt);
+    bool tumours = false, dup = false;
+    for (uint32_t i = 0; i < r.n_alt; i++) {
+        tumours |= kz_str_eq_c(r.alt[i].text, "Pancreatic Tumours");
+        dup |= kz_str_eq_c(r.alt[i].text, "Pancreatic Tumors");
+        KZ_CHECK_INT(r.alt[i].mention_confidence, KZ_MENTION_PROBABLE);
+    }
+    (void)alt_txt;
+    KZ_CHECK(tumours);
+    KZ_CHECK(!dup);
+    kz_arena_free(a);
+    kz__syngen_free(g);
+    /* the default configuration makes no such variants */
+    g = kz__syngen_new_config(KZ_SYNGEN_DEFAULT);
+    a = kz_arena_new(0);
+    kz_kbb_res d = {0};
+    d.orig = o;
+    d.n_orig = 1;
+    KZ_CHECK_INT(kz__syngen_run(g, &d, 1, a, NULL, &err), 0);
+    for (uint32_t i = 0; i < d.n_alt; i++) KZ_CHECK(!kz_str_eq_c(d.alt[i].text, "Pancreatic Tumour"));
+    kz_arena_free(a);
+    kz__syngen_free(g);
+}

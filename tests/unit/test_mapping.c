@@ -702,3 +702,440 @@ KZ_TEST(step_runs_and_reads_overrides) {
     KZ_CHECK(pipe_from(yaml, &err) == NULL);
     KZ_CHECK(strstr(err.msg, "essential") != NULL);
 }
+
+/* ---- VariantMatch (mapping_variant.c) -------------------------------------------------------- */
+static char g_vdir[128];
+static char g_vpack[192];
+static kz_kb *g_vkb;
+
+static void vcleanup(void) {
+    kz_kb_close(g_vkb);
+    g_vkb = NULL;
+    static const char *files[] = {"d.tsv", "r.yaml", "v.kzkb"};
+    char p[256];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(p, sizeof p, "%s/%s", g_vdir, files[i]);
+        unlink(p);
+    }
+    rmdir(g_vdir);
+}
+
+/* A second pack for the variant tests (the first one's TF-IDF figures stay as they are). */
+static kz_kb *vkb(void) {
+    if (g_vkb) return g_vkb;
+    snprintf(g_vdir, sizeof g_vdir, "/tmp/kz_test_mapping_v_%d", (int)getpid());
+    mkdir(g_vdir, 0700);
+    char p[256];
+    snprintf(p, sizeof p, "%s/d.tsv", g_vdir);
+    FILE *f = fopen(p, "w");
+    if (!f) return NULL;
+    fputs("id\tname\tsynonyms\n"
+          "V:1\tPancreatic Neoplasms\tPancreatic Tumors\n"
+          "V:2\tBreast Neoplasms\tbreast cancer\n"
+          "V:3\tOvarian Neoplasms\tovarian cancer\n"
+          "V:4\tEpilepsy\t\n"
+          "V:5\tG6PD Deficiency\tGlucose-6-Phosphate Dehydrogenase Deficiency\n"
+          "V:6\tWolfram Syndrome\t\n"
+          "V:7\tWolfram Disease\t\n",
+          f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/r.yaml", g_vdir);
+    if (!(f = fopen(p, "w"))) return NULL;
+    fprintf(f, "kb:\n  name: variant-test\n  sources:\n"
+               "  - name: V_DISEASE\n    entity_class: disease\n    format: tabular\n    path: d.tsv\n"
+               "    source: VDB\n    id_col: id\n    label_col: name\n    syn_cols: [synonyms]\n"
+               "    list_sep: \"|\"\n    synonym_generation: none\n    autocurator: none\n"
+               "    id_grouping: per_id\n");
+    fclose(f);
+    snprintf(g_vpack, sizeof g_vpack, "%s/v.kzkb", g_vdir);
+    kz_kb_build_opts opts = {.force = true, .allow_conflicts = true};
+    kz_kb_build_report rep;
+    kz_error err;
+    atexit(vcleanup);
+    int rc = kz_kb_build(p, g_vpack, &opts, &rep, &err);
+    if (!rc) rc = kz_kb_open(g_vpack, &g_vkb, &err);
+    if (rc) {
+        char buf[512];
+        fprintf(stderr, "variant pack build failed: %s\n", kz_error_format(&err, buf, sizeof buf));
+    }
+    return g_vkb;
+}
+
+/* The key of text after kz_normalise (disease rules), into out. */
+static const char *vkey(const kz__variant *v, const char *text, bool mention, char *out) {
+    char *norm = NULL;
+    size_t nl = 0;
+    out[0] = 0;
+    if (kz_normalise(text, strlen(text), "disease", &norm, &nl, NULL)) return out;
+    if (!kz__variant_key(v, (kz_str){norm, nl}, mention, out)) out[0] = 0;
+    free(norm);
+    return out;
+}
+
+KZ_TEST(variant_key_rules) {
+    kz__variant_opts o = kz__variant_default_opts();
+    static const char *const from[] = {"deficient"}, *const to[] = {"deficiency"};
+    static const char *const mdrop[] = {"familial"};
+    o.map_from = from, o.map_to = to, o.n_map = 1;
+    o.mention_drop = mdrop, o.n_mention_drop = 1;
+    o.drop_parenthesised = true;
+    kz__variant *v = kz__variant_new(NULL, "t", &o);
+    KZ_CHECK(v != NULL);
+    if (!v) return;
+    KZ_CHECK_STR(kz__variant_name(v), "t");
+    char a[KZ__VARIANT_KEY_MAX], b[KZ__VARIANT_KEY_MAX];
+    /* spelling, plural, case */
+    KZ_CHECK_STR(vkey(v, "pancreatic tumours", false, a), "pancreatic tumor");
+    KZ_CHECK_STR(vkey(v, "Pancreatic Tumors", false, b), a);
+    KZ_CHECK_STR(vkey(v, "leukaemias", false, a), "leukemia");
+    KZ_CHECK_STR(vkey(v, "diarrhoea", false, a), "diarrhea");
+    KZ_CHECK_STR(vkey(v, "haemolysis", false, a), "hemolysis"); /* -sis is not a plural */
+    KZ_CHECK_STR(vkey(v, "abnormalities", false, a), "abnormality");
+    /* word order, stop words, letters apart from digits, word_map */
+    KZ_CHECK_STR(vkey(v, "deficiency of G6PD", false, a), "6 deficiency g pd");
+    KZ_CHECK_STR(vkey(v, "G6PD-deficient", false, b), a);
+    /* roman numerals, also lower case ones the normaliser keeps */
+    KZ_CHECK_STR(vkey(v, "type ii diabetes", false, a), vkey(v, "Type 2 diabetes", false, b));
+    /* parenthesised words go */
+    KZ_CHECK_STR(vkey(v, "glucose-6-phosphate dehydrogenase (G6PD) deficiency", false, a),
+                 "6 deficiency dehydrogenase glucose phosphate");
+    /* mention_drop_words only on the mention side */
+    KZ_CHECK_STR(vkey(v, "familial breast cancer", true, a), "breast cancer");
+    KZ_CHECK_STR(vkey(v, "familial breast cancer", false, a), "breast cancer familial");
+    /* nothing left, and pathological input: no key */
+    KZ_CHECK_STR(vkey(v, "of the", false, a), "");
+    char big[4000];
+    for (int i = 0; i < 1000; i++) memcpy(big + 4 * i, "ab c", 4); /* 2000 tokens */
+    KZ_CHECK_INT(kz__variant_key(v, (kz_str){big, sizeof big}, false, a), 0);
+    /* the key of the mention less one word */
+    char *norm = NULL;
+    size_t nl = 0;
+    KZ_CHECK_INT(kz_normalise("Familial gastric cancer", 23, "disease", &norm, &nl, NULL), 0);
+    kz_str ns = {norm, nl};
+    KZ_CHECK(kz__variant_key_drop(v, ns, false, 0, a) > 0);
+    KZ_CHECK_STR(a, "cancer gastric");
+    KZ_CHECK(kz__variant_key_drop(v, ns, false, 2, a) > 0);
+    KZ_CHECK_STR(a, "familial gastric");
+    KZ_CHECK_INT(kz__variant_key_drop(v, ns, false, 3, a), 0);
+    free(norm);
+    kz__variant_free(v);
+
+    /* word_order off keeps the text order; spelling off keeps British spelling */
+    o = kz__variant_default_opts();
+    o.word_order = false;
+    o.spelling = false;
+    v = kz__variant_new(NULL, "u", &o);
+    KZ_CHECK_STR(vkey(v, "tumours of the pancreas", false, a), "tumour pancrea");
+    kz__variant_free(v);
+}
+
+KZ_TEST(variant_suffix_alternatives) {
+    kz__variant_opts o = kz__variant_default_opts();
+    static const char *const from[] = {"ptic", "ic", "ic"}, *const to[] = {"psy", "ia", "y"};
+    o.suffix_from = from, o.suffix_to = to, o.n_suffix = 3;
+    kz__variant *v = kz__variant_new(NULL, "s", &o);
+    KZ_CHECK(v != NULL);
+    if (!v) return;
+    char out[64];
+    kz_str n = kz_str_c("EPILEPTIC MANIC");
+    /* word by word, rules in order: EPILEPTIC -> PSY, IA, Y; MANIC -> IA, Y */
+    KZ_CHECK(kz__variant_alternative(v, n, 0, out, sizeof out) > 0);
+    KZ_CHECK_STR(out, "EPILEPSY MANIC");
+    KZ_CHECK(kz__variant_alternative(v, n, 1, out, sizeof out) > 0);
+    KZ_CHECK_STR(out, "EPILEPTIA MANIC");
+    KZ_CHECK(kz__variant_alternative(v, n, 3, out, sizeof out) > 0);
+    KZ_CHECK_STR(out, "EPILEPTIC MANIA");
+    KZ_CHECK(kz__variant_alternative(v, n, 4, out, sizeof out) > 0);
+    KZ_CHECK_STR(out, "EPILEPTIC MANY");
+    KZ_CHECK_INT(kz__variant_alternative(v, n, 5, out, sizeof out), 0);
+    /* a stem of at least 3 bytes; the output cap is respected */
+    KZ_CHECK_INT(kz__variant_alternative(v, kz_str_c("TIC"), 0, out, sizeof out), 0);
+    KZ_CHECK_INT(kz__variant_alternative(v, n, 0, out, 8), 0);
+    kz__variant_free(v);
+}
+
+static bool alt_is(const kz_buf *b, const kz__conjunct_alt *a, uint32_t conj, const char *s) {
+    return a->conjunct == conj && a->len == strlen(s) && !memcmp(b->data + a->off, s, a->len);
+}
+
+KZ_TEST(variant_conjuncts) {
+    kz_buf b;
+    kz__buf_init(&b, 0);
+    kz__conjunct_alt a[32];
+    size_t n = 0;
+    uint32_t nc = 0;
+    KZ_CHECK_INT(kz__variant_conjuncts(kz_str_c("classical and Duarte galactosemia"), &b, a, 32, &n, &nc), 0);
+    KZ_CHECK_INT(nc, 2);
+    KZ_CHECK_INT(n, 3);
+    KZ_CHECK(alt_is(&b, &a[0], 0, "classical galactosemia"));
+    KZ_CHECK(alt_is(&b, &a[1], 0, "classical"));
+    KZ_CHECK(alt_is(&b, &a[2], 1, "Duarte galactosemia"));
+    KZ_CHECK_INT(kz__variant_conjuncts(kz_str_c("skin, lung and breast cancer"), &b, a, 32, &n, &nc), 0);
+    KZ_CHECK_INT(nc, 3);
+    KZ_CHECK(alt_is(&b, &a[0], 0, "skin cancer"));
+    KZ_CHECK(alt_is(&b, &a[2], 1, "lung cancer"));
+    KZ_CHECK(alt_is(&b, &a[4], 2, "breast cancer"));
+    KZ_CHECK_INT(kz__variant_conjuncts(kz_str_c("breast/ovarian cancer"), &b, a, 32, &n, &nc), 0);
+    KZ_CHECK_INT(nc, 2);
+    KZ_CHECK(alt_is(&b, &a[0], 0, "breast cancer"));
+    KZ_CHECK(alt_is(&b, &a[2], 1, "ovarian cancer"));
+    /* the first conjunct's leading words also go with the last one */
+    KZ_CHECK_INT(
+        kz__variant_conjuncts(kz_str_c("hereditary breast and/or ovarian cancer"), &b, a, 32, &n, &nc), 0);
+    KZ_CHECK_INT(nc, 2);
+    KZ_CHECK(alt_is(&b, &a[0], 0, "hereditary breast cancer"));
+    KZ_CHECK(alt_is(&b, &a[n - 1], 1, "hereditary ovarian cancer"));
+    /* not composite */
+    const char *no[] = {"Crohn disease", "and", "cancer and", "and/or", "24/7 care", "both"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+        KZ_CHECK_INT(kz__variant_conjuncts(kz_str_c(no[i]), &b, a, 32, &n, &nc), 0);
+        KZ_CHECK_INT(nc, 0);
+    }
+    /* the alternatives array cap is respected */
+    KZ_CHECK_INT(kz__variant_conjuncts(kz_str_c("a b, c d and e f g h"), &b, a, 2, &n, &nc), 0);
+    KZ_CHECK_INT(n, 2);
+    kz__buf_free(&b);
+}
+
+KZ_TEST(default_table_has_no_variant_match) {
+    KZ_CHECK(kb() != NULL);
+    kz__mapper *m = kz__mapper_new(kb());
+    KZ_CHECK_INT(m->n_variants, 0);
+    for (int sym = 0; sym < 2; sym++)
+        for (int li = 0; li < KZ__LEVELS; li++) {
+            const kz__level *lv = sym ? &m->symbolic[li] : &m->non_symbolic[li];
+            for (uint32_t c = 0; c <= lv->n_classes; c++) {
+                const kz__strategy_list *l = c < lv->n_classes ? &lv->classes[c] : &lv->defaults;
+                for (uint32_t i = 0; i < l->n; i++) {
+                    KZ_CHECK(l->s[i].kind != KZ__MS_VARIANT);
+                    KZ_CHECK_INT(l->s[i].variant, -1);
+                }
+            }
+        }
+    kz__mapper_free(m);
+}
+
+static kz__mapper *variant_mapper(bool split) {
+    kz__mapper *m = kz__mapper_new(vkb());
+    if (!m) return NULL;
+    kz__variant_opts o = kz__variant_default_opts();
+    o.split_conjunctions = split;
+    m->variants[0] = kz__variant_new(vkb(), "base", &o);
+    m->n_variants = 1;
+    kz__strategy s = strat(KZ__MS_VARIANT, KZ_SMC_PROBABLE, "default");
+    s.variant = 0;
+    table_all(m, &s, 1, true);
+    return m;
+}
+
+KZ_TEST(variant_match_maps_without_candidates) {
+    KZ_CHECK(vkb() != NULL);
+    kz__mapper *m = variant_mapper(false);
+    kz_section *s;
+    kz_doc *d = doc_of("pancreatic tumours; deficiency of G6PD; Wolfram; lung", &s);
+    kz_entity *e = ent(d, s, "pancreatic tumours", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    kz_entity *g = ent(d, s, "deficiency of G6PD", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    kz_entity *none = ent(d, s, "lung", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    KZ_CHECK_INT(e->n_candidates, 0);
+    KZ_CHECK_INT(kz__mapper_run(m, d, NULL), 0);
+    KZ_CHECK_INT(e->n_mappings, 1);
+    KZ_CHECK_KSTR(e->mappings[0].idx, "V:1");
+    KZ_CHECK_KSTR(e->mappings[0].parser_name, "V_DISEASE");
+    KZ_CHECK_KSTR(e->mappings[0].default_label, "Pancreatic Neoplasms");
+    KZ_CHECK_KSTR(e->mappings[0].string_match_strategy, "VariantMatchMappingStrategy");
+    KZ_CHECK_INT(e->mappings[0].string_match_confidence, KZ_SMC_PROBABLE);
+    KZ_CHECK_KSTR(e->mappings[0].disambiguation_strategy, "disambiguation_not_required");
+    KZ_CHECK_INT(g->n_mappings, 1);
+    KZ_CHECK_KSTR(g->mappings[0].idx, "V:5");
+    KZ_CHECK_INT(none->n_mappings, 0);
+    /* a composite mention is not mapped without split_conjunctions */
+    kz_doc_free(d);
+    d = doc_of("breast and ovarian cancer", &s);
+    e = ent(d, s, "breast and ovarian cancer", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    KZ_CHECK_INT(kz__mapper_run(m, d, NULL), 0);
+    KZ_CHECK_INT(e->n_mappings, 0);
+    kz_doc_free(d);
+    kz__mapper_free(m);
+
+    /* with it, each conjunct maps on its own, in text order */
+    m = variant_mapper(true);
+    d = doc_of("breast and ovarian cancer", &s);
+    e = ent(d, s, "breast and ovarian cancer", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    KZ_CHECK_INT(kz__mapper_run(m, d, NULL), 0);
+    KZ_CHECK_INT(e->n_mappings, 2);
+    if (e->n_mappings == 2) {
+        KZ_CHECK_KSTR(e->mappings[0].idx, "V:2");
+        KZ_CHECK_KSTR(e->mappings[1].idx, "V:3");
+        KZ_CHECK_KSTR(e->mappings[1].disambiguation_strategy, "disambiguation_not_required");
+    }
+    kz_doc_free(d);
+    kz__mapper_free(m);
+}
+
+KZ_TEST(variant_match_ambiguity_and_generic_words) {
+    KZ_CHECK(vkb() != NULL);
+    /* without disease/syndrome as stop words "Wolfram" finds nothing; with them
+     * it finds two concepts, which stay AMBIGUOUS without disambiguation */
+    kz__mapper *m = kz__mapper_new(vkb());
+    kz__variant_opts o = kz__variant_default_opts();
+    static const char *const stop[] = {"of", "disease", "syndrome"};
+    o.stop_words = stop, o.n_stop = 3;
+    m->variants[0] = kz__variant_new(vkb(), "loose", &o);
+    o = kz__variant_default_opts();
+    m->variants[1] = kz__variant_new(vkb(), "base", &o);
+    m->n_variants = 2;
+    kz__strategy s[2] = {strat(KZ__MS_VARIANT, KZ_SMC_PROBABLE, "none"),
+                         strat(KZ__MS_VARIANT, KZ_SMC_POSSIBLE, "none")};
+    s[0].variant = 1;
+    s[1].variant = 0;
+    table_all(m, s, 2, true);
+    kz_section *sec;
+    kz_doc *d = doc_of("Wolfram", &sec);
+    kz_entity *e = ent(d, sec, "Wolfram", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    KZ_CHECK_INT(kz__mapper_run(m, d, NULL), 0);
+    KZ_CHECK_INT(e->n_mappings, 2);
+    KZ_CHECK(mapping_of(e, "V:6") && mapping_of(e, "V:7"));
+    KZ_CHECK_INT(e->mappings[0].disambiguation_confidence, KZ_DC_AMBIGUOUS);
+    KZ_CHECK_INT(e->mappings[0].string_match_confidence, KZ_SMC_POSSIBLE);
+    kz_doc_free(d);
+    kz__mapper_free(m);
+}
+
+KZ_TEST(best_search_score_disambiguation) {
+    KZ_CHECK(kb() != NULL);
+    kz__mapper *m = kz__mapper_new(kb());
+    kz__strategy st = strat(KZ__MS_STRONG, KZ_SMC_POSSIBLE, "none");
+    st.search_threshold = 50;
+    st.differential = 10;
+    st.dis[0] = (kz__dis){.kind = KZ__DS_BEST_SCORE, .confidence = KZ_DC_POSSIBLE};
+    st.n_dis = 1;
+    table_all(m, &st, 1, true);
+    kz_section *s;
+    kz_doc *d = doc_of("lung tumour", &s);
+    kz_entity *e = ent(d, s, "lung tumour", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    KZ_CHECK(attach(d, e, cand(d, "disease", "Lung Cancer", "TEST_DISEASE"), search(90)));
+    KZ_CHECK(attach(d, e, cand(d, "disease", "Neck Disease", "TEST_DISEASE"), search(85)));
+    KZ_CHECK_INT(kz__mapper_run(m, d, NULL), 0);
+    KZ_CHECK_INT(e->n_mappings, 1);
+    KZ_CHECK_KSTR(e->mappings[0].idx, "D:1");
+    KZ_CHECK_KSTR(e->mappings[0].disambiguation_strategy, "BestSearchScoreDisambiguationStrategy");
+    KZ_CHECK_INT(e->mappings[0].disambiguation_confidence, KZ_DC_POSSIBLE);
+    kz_doc_free(d);
+    /* a tie at the top is no decision */
+    d = doc_of("lung tumour", &s);
+    e = ent(d, s, "lung tumour", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    KZ_CHECK(attach(d, e, cand(d, "disease", "Lung Cancer", "TEST_DISEASE"), search(90)));
+    KZ_CHECK(attach(d, e, cand(d, "disease", "Neck Disease", "TEST_DISEASE"), search(90)));
+    KZ_CHECK_INT(kz__mapper_run(m, d, NULL), 0);
+    KZ_CHECK_INT(e->n_mappings, 2);
+    KZ_CHECK_INT(e->mappings[0].disambiguation_confidence, KZ_DC_AMBIGUOUS);
+    kz_doc_free(d);
+    kz__mapper_free(m);
+}
+
+KZ_TEST(step_reads_variant_keys) {
+    KZ_CHECK(vkb() != NULL);
+    char yaml[2048];
+    kz_error err;
+    snprintf(
+        yaml, sizeof yaml,
+        "pipeline:\n  steps:\n    - type: MappingStep\n      params:\n        kb: %s\n"
+        "        variant_keys:\n"
+        "          adj: {suffix_alternatives: {ptic: [psy]}, word_map: {seizure: ''},\n"
+        "                stop_words: [of], drop_one_word: true, mention_drop_words: [severe]}\n"
+        "        strategies:\n          non_symbolic:\n            HIGHLY_LIKELY:\n"
+        "              default:\n"
+        "                - {type: ExactMatch, disambiguation: default}\n"
+        "                - {type: VariantMatch, key: adj, confidence: PROBABLE, disambiguation: default}\n"
+        "                - {type: VariantMatch, confidence: POSSIBLE, disambiguation: none}\n",
+        g_vpack);
+    kz_pipeline *p = pipe_from(yaml, &err);
+    if (!p) {
+        char buf[512];
+        kz_test_fail(__FILE__, __LINE__, "%s", kz_error_format(&err, buf, sizeof buf));
+        return;
+    }
+    kz_section *s;
+    kz_doc *d = doc_of("severe epileptic seizures; ovarian cancers; pancreatic cancer tumour", &s);
+    kz_entity *e = ent(d, s, "severe epileptic seizures", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    kz_entity *o = ent(d, s, "ovarian cancers", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    kz_entity *p2 = ent(d, s, "pancreatic cancer tumour", "disease", KZ_MENTION_HIGHLY_LIKELY);
+    KZ_CHECK_INT(kz_pipeline_run(p, &d, 1, NULL, &err), 0);
+    KZ_CHECK(!kz_doc_failed(d));
+    /* severe dropped (mention side), seizure mapped to nothing, EPILEPTIC -> EPILEPSY */
+    KZ_CHECK_INT(e->n_mappings, 1);
+    if (e->n_mappings) KZ_CHECK_KSTR(e->mappings[0].idx, "V:4");
+    KZ_CHECK_INT(o->n_mappings, 1);
+    if (o->n_mappings) KZ_CHECK_KSTR(o->mappings[0].idx, "V:3");
+    /* drop_one_word: "cancer" left out gives "pancreatic tumor" */
+    KZ_CHECK_INT(p2->n_mappings, 1);
+    if (p2->n_mappings) KZ_CHECK_KSTR(p2->mappings[0].idx, "V:1");
+    kz_pipeline_free(p);
+    kz_doc_free(d);
+
+    /* configuration errors */
+    static const char *const bad_cfg[][2] = {
+        {"        variant_keys: {x: {spelling: maybe}}\n", "spelling"},
+        {"        variant_keys: {x: {colour: true}}\n", "colour"},
+        {"        variant_keys: {x: {word_map: [a, b]}}\n", "word_map"},
+        {"        variant_keys: {x: {suffix_alternatives: {ic: ia}}}\n", "suffix_alternatives"},
+        {"        variant_keys: [x]\n", "variant_keys"},
+        {"        strategies:\n          symbolic:\n            PROBABLE:\n"
+         "              default: [{type: VariantMatch, key: nope}]\n",
+         "unknown variant key"},
+        {"        strategies:\n          symbolic:\n            PROBABLE:\n"
+         "              default: [{type: ExactMatch, key: default}]\n",
+         "VariantMatch"},
+    };
+    for (size_t i = 0; i < sizeof bad_cfg / sizeof *bad_cfg; i++) {
+        snprintf(yaml, sizeof yaml,
+                 "pipeline:\n  steps:\n    - type: MappingStep\n      params:\n        kb: %s\n%s", g_vpack,
+                 bad_cfg[i][0]);
+        kz_error_clear(&err);
+        p = pipe_from(yaml, &err);
+        KZ_CHECK(p == NULL);
+        kz_pipeline_free(p);
+        KZ_CHECK(strstr(err.msg, bad_cfg[i][1]) != NULL);
+    }
+}
+
+KZ_TEST(variant_keys_share_an_index) {
+    KZ_CHECK(vkb() != NULL);
+    kz__variant_opts o = kz__variant_default_opts();
+    kz__variant *a = kz__variant_new(vkb(), "a", &o);
+    /* mention-side options only: the same synonym keys, so the same index */
+    static const char *const md[] = {"severe"};
+    o.mention_drop = md, o.n_mention_drop = 1;
+    o.split_conjunctions = true;
+    kz__variant *b = kz__variant_new(vkb(), "b", &o);
+    /* another stop word: other keys */
+    static const char *const stop[] = {"of", "disease"};
+    o.stop_words = stop, o.n_stop = 2;
+    kz__variant *c = kz__variant_new(vkb(), "c", &o);
+    KZ_CHECK(a && b && c);
+    if (!a || !b || !c) return;
+    KZ_CHECK(kz__variant_share_index(b, a));
+    KZ_CHECK(!kz__variant_share_index(c, a));
+    KZ_CHECK(!kz__variant_share_index(a, a));
+    char key[KZ__VARIANT_KEY_MAX];
+    uint64_t ids[4];
+    size_t n = 0;
+    size_t kl = kz__variant_key(b, kz_str_c("SEVERE PANCREATIC TUMOUR"), true, key);
+    KZ_CHECK_STR(key, "pancreatic tumor");
+    KZ_CHECK_INT(kz__variant_lookup(b, 0, key, kl, ids, 4, &n), 0);
+    KZ_CHECK_INT(n, 1);
+    kz_arena *ar = kz_arena_new(0);
+    kz_candidate cd;
+    if (n == 1 && !kz_kb_candidate_at(vkb(), ids[0], ar, &cd)) KZ_CHECK_KSTR(cd.id_sets[0].ids[0].idx, "V:1");
+    kz_arena_free(ar);
+    /* "Wolfram" only has keys in c (disease and syndrome as stop words: "syndrome" is not one) */
+    kl = kz__variant_key(c, kz_str_c("WOLFRAM DISEASE"), true, key);
+    KZ_CHECK_STR(key, "wolfram");
+    KZ_CHECK_INT(kz__variant_lookup(c, 0, key, kl, ids, 4, &n), 0);
+    KZ_CHECK_INT(n, 1);
+    KZ_CHECK_INT(kz__variant_lookup(a, 0, key, kl, ids, 4, &n), 0);
+    KZ_CHECK_INT(n, 0);
+    kz__variant_free(b);
+    kz__variant_free(c);
+    kz__variant_free(a);
+}
