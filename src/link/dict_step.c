@@ -2,6 +2,7 @@
  * with Kazu's token-boundary, case-sensitivity and per-class grouping rules. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "kazu/normalise.h"
 #include "kazu/text.h"
 #include "link/dict_int.h"
@@ -13,7 +14,7 @@
 typedef struct dict_state {
     kz_kb *kb;
     kz_matcher *m;
-    void *own_blob; /* automaton built at init when the pack has none */
+    void *own_blob; /* automaton built at init when the pack has none, or copied (huge_pages) */
     uint32_t n_parsers;
     int32_t *parser_class; /* parser -> class index, -1 = filtered out */
     char **classes;        /* class names, NUL-terminated, sorted */
@@ -32,13 +33,33 @@ static void dict_free(void *p) {
     free(s);
 }
 
+/* A private copy of the automaton in transparent huge pages (Linux; a hint the
+ * kernel may ignore): far fewer TLB misses in the walks, at the cost of the
+ * automaton's size in unshared memory. NULL if it cannot be made. */
+static void *copy_to_huge_pages(const void *blob, size_t len) {
+#ifdef MADV_HUGEPAGE
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+    if (posix_memalign(&p, huge, (len + huge - 1) & ~(huge - 1))) return NULL;
+    madvise(p, (len + huge - 1) & ~(huge - 1), MADV_HUGEPAGE);
+    memcpy(p, blob, len);
+    kz_log(KZ_LOG_INFO, STEP_NAME ": automaton copied to huge pages (%zu bytes)", len);
+    return p;
+#else
+    (void)blob, (void)len;
+    return NULL;
+#endif
+}
+
 static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int dict_init(void **out, const kz_config_node *params, kz_error *err) {
     *out = NULL;
-    static const char *const keys[] = {"kb", "entity_classes"};
+    static const char *const keys[] = {"kb", "entity_classes", "huge_pages"};
     int rc;
-    if (params && (rc = kz_config_check_keys(params, keys, 2, err))) return rc;
+    bool huge = false;
+    if (params && (rc = kz_config_check_keys(params, keys, 3, err))) return rc;
+    if ((rc = kz_config_get_bool(params, "huge_pages", false, &huge, err))) return rc;
     const char *filter[MAX_CLASSES];
     size_t n_filter = 0;
     if ((rc = kz_config_get_strings(params, "entity_classes", NULL, 0, filter, MAX_CLASSES, &n_filter, err)))
@@ -81,11 +102,15 @@ static int dict_init(void **out, const kz_config_node *params, kz_error *err) {
     size_t len;
     rc = KZ_ENOTFOUND;
     if (kz_kb_section(s->kb, KZ_DICT_SECTION_TAG, &blob, &len) == 0) {
+        void *copy = huge ? copy_to_huge_pages(blob, len) : NULL;
+        if (copy) s->own_blob = copy, blob = copy;
         rc = kz_matcher_open(blob, len, &s->m, err);
         if (rc == KZ_EFORMAT) { /* a section of another matcher format version: rebuild */
             kz_log(KZ_LOG_WARN, STEP_NAME ": the pack's automaton section is unusable (%s)",
                    err ? err->msg : "");
             kz_error_clear(err);
+            free(s->own_blob);
+            s->own_blob = NULL;
             rc = KZ_ENOTFOUND;
         }
     }
@@ -101,6 +126,8 @@ static int dict_init(void **out, const kz_config_node *params, kz_error *err) {
         } else if (rc == 0) {
             kz_log(KZ_LOG_INFO, STEP_NAME ": automaton of %llu patterns, %zu bytes", (unsigned long long)np,
                    len);
+            void *copy = huge ? copy_to_huge_pages(s->own_blob, len) : NULL;
+            if (copy) free(s->own_blob), s->own_blob = copy;
             rc = kz_matcher_open(s->own_blob, len, &s->m, err);
         }
     }
@@ -252,10 +279,9 @@ static int process_section(const dict_state *s, kz_doc *doc, kz_section *sec, kz
     if (!(starts = malloc((nt + 1) * sizeof *starts))) goto oom;
     for (size_t i = 0; i < nt; i++) starts[i] = (size_t)toks[i].start, marks[toks[i].end] = 1;
     c.ends = marks;
-    kz_matcher_scan_anchored(s->m, text, len, starts, nt, marks, on_hit, &c);
-    if (c.oom) goto oom;
+    if (kz_matcher_scan_anchored(s->m, text, len, starts, nt, marks, on_hit, &c) < 0 || c.oom) goto oom;
     /* Kazu's order: automaton.iter reports by end, longest first */
-    qsort(c.hits, c.n, sizeof *c.hits, cmp_hit);
+    if (c.n) qsort(c.hits, c.n, sizeof *c.hits, cmp_hit);
     /* hits of one span are consecutive (one folded key per span) */
     size_t max_group = 0;
     for (size_t i = 0, j; i < c.n; i = j) {

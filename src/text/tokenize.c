@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "kazu/text.h"
 #include "kazu/utf8.h"
 
@@ -274,7 +277,10 @@ static uint32_t hash_bytes(const unsigned char *p, size_t n) {
     return h;
 }
 
+static void init_units(void);
+
 static void init_tables(void) {
+    init_units();
     for (uint32_t c = 0; c < 128; c++)
         g_ascii[c] = (uint8_t)((IN(k_punct, c) ? A_PUNCT : 0) | (IN(k_quote, c) ? A_QUOTE : 0) |
                                (IN(k_currency, c) ? A_CUR : 0));
@@ -289,10 +295,8 @@ static void init_tables(void) {
     }
 }
 
-static const special *find_special(const chunk *c, int a, int b) {
-    if (b <= a) return NULL;
-    size_t bl = c->off[b] - c->off[a];
-    const unsigned char *p = (const unsigned char *)c->text + c->off[a];
+/* The special case spelled p[0..bl), or NULL. */
+static const special *find_special_bytes(const unsigned char *p, size_t bl) {
     if (bl < 2 || bl > 9 || p[0] >= 0x80 || !(g_ascii[p[0]] & A_SPECIAL_FIRST)) return NULL;
     for (uint32_t h = hash_bytes(p, bl) & (SPECIAL_SLOTS - 1); g_special_slot[h] >= 0;
          h = (h + 1) & (SPECIAL_SLOTS - 1)) {
@@ -300,6 +304,11 @@ static const special *find_special(const chunk *c, int a, int b) {
         if (g_special_len[g_special_slot[h]] == bl && memcmp(sp->s, p, bl) == 0) return sp;
     }
     return NULL;
+}
+
+static const special *find_special(const chunk *c, int a, int b) {
+    if (b <= a) return NULL;
+    return find_special_bytes((const unsigned char *)c->text + c->off[a], c->off[b] - c->off[a]);
 }
 
 /* ---- prefixes (TOKENIZER_PREFIXES, anchored at a) ---------------------- */
@@ -333,6 +342,13 @@ static const char *const k_units[] = {
     "дм³", "см",   "см²", "см³", "мм",  "мм²", "мм³",  "нм",  "кг",  "г",  "мг",  "м/с", "км/ч", "кПа",
     "Па",  "мбар", "Кб",  "КБ",  "кб",  "Мб",  "МБ",   "мб",  "Гб",  "ГБ", "гб",  "Тб",  "ТБ",   "тб"};
 
+#define N_UNITS (sizeof k_units / sizeof k_units[0])
+static uint8_t g_unit_len[N_UNITS]; /* strlen of each, filled by init_tables */
+
+static void init_units(void) {
+    for (size_t i = 0; i < N_UNITS; i++) g_unit_len[i] = (uint8_t)strlen(k_units[i]);
+}
+
 static bool suffix_at(const chunk *c, int a, int p, int b) {
     int n = b - p;
     uint32_t x = c->cp[p];
@@ -365,8 +381,8 @@ static bool suffix_at(const chunk *c, int a, int p, int b) {
         if (eq_lit(c, p, b, "US$", 3) || eq_lit(c, p, b, "C$", 2) || eq_lit(c, p, b, "A$", 2)) return true;
         size_t bl = c->off[b] - c->off[p];
         if (bl <= 8)
-            for (size_t i = 0; i < sizeof k_units / sizeof k_units[0]; i++)
-                if (strlen(k_units[i]) == bl && memcmp(k_units[i], c->text + c->off[p], bl) == 0) return true;
+            for (size_t i = 0; i < N_UNITS; i++)
+                if (g_unit_len[i] == bl && memcmp(k_units[i], c->text + c->off[p], bl) == 0) return true;
     }
     return false;
 }
@@ -391,7 +407,7 @@ typedef struct out_state {
     size_t cap, n;
 } out_state;
 
-static void emit(out_state *o, size_t s, size_t e) {
+static inline void emit(out_state *o, size_t s, size_t e) {
     if (e <= s) return;
     if (o->n < o->cap) o->out[o->n] = (kz_span){(int64_t)s, (int64_t)e};
     o->n++;
@@ -535,7 +551,50 @@ static size_t fast_chunk(const char *text, size_t len, size_t i) {
     return j;
 }
 
-size_t kz_word_tokenize(const char *text, size_t len, kz_span *out, size_t cap) {
+/* One step of the reference loop at a non-whitespace position i: tokenize the
+ * chunk starting there; returns the position after it. */
+static size_t ref_step(out_state *o, chunk *c, const char *text, size_t len, size_t i) {
+    unsigned char x = (unsigned char)text[i];
+    if (ascii_alnum(x)) {
+        size_t e = fast_chunk(text, len, i);
+        if (e) {
+            emit(o, i, e);
+            return e;
+        }
+    }
+    size_t j = i;
+    int32_t cp = kz_utf8_decode(text, len, &j);
+    if (cp >= 0 && is_space((uint32_t)cp)) return j;
+    /* gather one run of non-space code points (invalid bytes count as U+FFFD) */
+    c->n = 0;
+    while (i < len && c->n < MAX_CHUNK) {
+        unsigned char y = (unsigned char)text[i];
+        if (y < 0x80) {
+            if (y == ' ' || (y >= 0x09 && y <= 0x0d) || (y >= 0x1c && y <= 0x1f)) break;
+            c->cp[c->n] = y;
+            c->off[c->n++] = i++;
+            continue;
+        }
+        j = i;
+        cp = kz_utf8_decode(text, len, &j);
+        if (cp >= 0 && is_space((uint32_t)cp)) break;
+        c->cp[c->n] = cp < 0 ? 0xfffd : (uint32_t)cp;
+        c->off[c->n++] = i;
+        i = j;
+    }
+    c->off[c->n] = i;
+    tokenize_chunk(o, c);
+    return i;
+}
+
+static inline bool ascii_space(unsigned char y) {
+    return y == ' ' || (y >= 0x09 && y <= 0x0d) || (y >= 0x1c && y <= 0x1f);
+}
+
+/* The reference tokenizer (the port's plain loop): kz_word_tokenize must give
+ * exactly its output (tests/data/test_tokenize_corpus.c, fuzz_tokenize.c). */
+size_t kz__word_tokenize_ref(const char *text, size_t len, kz_span *out, size_t cap);
+size_t kz__word_tokenize_ref(const char *text, size_t len, kz_span *out, size_t cap) {
     pthread_once(&g_once, init_tables);
     out_state o = {out, out ? cap : 0, 0};
     chunk c;
@@ -547,39 +606,170 @@ size_t kz_word_tokenize(const char *text, size_t len, kz_span *out, size_t cap) 
             i++;
             continue;
         }
-        if (ascii_alnum(x)) {
-            size_t e = fast_chunk(text, len, i);
+        i = ref_step(&o, &c, text, len, i);
+    }
+    return o.n;
+}
+
+/* ---- the fast path ----------------------------------------------------------
+ * Most chunks (runs of non-space) are ASCII words, numbers or single
+ * punctuation marks; for these the rules reduce to a few cases, decided here
+ * from the bytes. Anything else goes through ref_step. */
+enum { C_SPACE = 1, C_DIGIT = 2, C_LETTER = 4, C_LOWER = 8, C_HYPHEN = 16, C_TRAIL = 32, C_NONASCII = 64 };
+static uint8_t g_cls[256];
+/* Special cases shaped like the fast path's chunks: R (letters, digits,
+ * hyphens) or R + a trailing mark: masks of their first bytes and lengths. */
+static uint64_t g_r_first[2], g_rp_first[2];
+static uint32_t g_r_len, g_rp_len;
+static pthread_once_t g_cls_once = PTHREAD_ONCE_INIT;
+
+static void init_cls(void) {
+    for (int c = 0; c < 256; c++) {
+        uint8_t k = 0;
+        if (c >= 0x80) k |= C_NONASCII;
+        if (c < 0x80 && ascii_space((unsigned char)c)) k |= C_SPACE;
+        if (c >= '0' && c <= '9') k |= C_DIGIT;
+        if (c < 0x80 && (c | 32) >= 'a' && (c | 32) <= 'z') k |= C_LETTER;
+        if (c >= 'a' && c <= 'z') k |= C_LOWER;
+        if (c == '-') k |= C_HYPHEN;
+        /* one-character suffixes that always split off after a letter or digit */
+        if (c == ',' || c == ';' || c == ':' || c == ')' || c == ']' || c == '!' || c == '?' || c == '.')
+            k |= C_TRAIL;
+        g_cls[c] = k;
+    }
+    for (size_t i = 0; i < N_SPECIAL; i++) {
+        const unsigned char *sp = (const unsigned char *)k_special[i].s;
+        size_t l = strlen(k_special[i].s), body = 0;
+        while (body < l && (g_cls[sp[body]] & (C_LETTER | C_DIGIT | C_HYPHEN))) body++;
+        if (body == l) {
+            g_r_first[sp[0] >> 6] |= 1ull << (sp[0] & 63);
+            g_r_len |= 1u << l;
+        } else if (body + 1 == l && (g_cls[sp[body]] & C_TRAIL)) {
+            g_rp_first[sp[0] >> 6] |= 1ull << (sp[0] & 63);
+            g_rp_len |= 1u << l;
+        }
+    }
+}
+
+static inline bool maybe_special(const uint64_t *first, uint32_t lens, const unsigned char *p, size_t l) {
+    return l < 32 && ((lens >> l) & 1) && ((first[p[0] >> 6] >> (p[0] & 63)) & 1) &&
+           find_special_bytes(p, l) != NULL;
+}
+
+/* Tokenize the ASCII chunk at text[a..) if it has one of the simple forms:
+ *   a single character: one token;
+ *   R or R P: R letters, digits and hyphens, starting and ending with a letter
+ *   or digit, with no digit directly followed by a letter (a unit suffix) or a
+ *   hyphen (an infix); P one of , ; : ) ] ! ? or a period after a lower-case
+ *   letter or digit; neither the chunk nor R a special case: spaCy's loop
+ *   splits off P and nothing else.
+ * The chunk must end at whitespace or the text end and be at most MAX_CHUNK
+ * long. Returns its end, or 0 (nothing emitted) when the slow path must run. */
+static inline size_t fast_ascii_chunk(out_state *o, const char *text, size_t len, size_t a) {
+    const unsigned char *t = (const unsigned char *)text;
+    size_t j = a;
+    uint32_t prev = 0, bad = 0, others = 0;
+    for (; j < len; j++) {
+        uint32_t c = g_cls[t[j]];
+        if (c & (C_SPACE | C_NONASCII)) {
+            if (c & C_NONASCII) return 0; /* a non-ASCII byte in the chunk, or a Unicode space */
+            break;
+        }
+        bad |= (prev & C_DIGIT) && (c & (C_LETTER | C_HYPHEN));
+        others += !(c & (C_LETTER | C_DIGIT | C_HYPHEN));
+        prev = c;
+    }
+    size_t n = j - a;
+    if (n == 1) { /* any single character is one token */
+        emit(o, a, j);
+        return j;
+    }
+    if (n > MAX_CHUNK || bad || others > 1) return 0;
+    size_t r = j;
+    if (others) { /* it must be the trailing mark */
+        if (!(g_cls[t[j - 1]] & C_TRAIL)) return 0;
+        r = j - 1;
+        if (t[r] == '.' && !(g_cls[t[r - 1]] & (C_LOWER | C_DIGIT))) return 0;
+    }
+    if (!(g_cls[t[a]] & (C_LETTER | C_DIGIT)) || !(g_cls[t[r - 1]] & (C_LETTER | C_DIGIT))) return 0;
+    if (maybe_special(g_r_first, g_r_len, t + a, r - a) ||
+        (r < j && maybe_special(g_rp_first, g_rp_len, t + a, j - a)))
+        return 0;
+    emit(o, a, r);
+    if (r < j) emit(o, r, j);
+    return j;
+}
+
+#ifdef __SSE2__
+/* fast_ascii_chunk for a chunk shorter than 16 bytes with 16 readable bytes at
+ * text[a..): the byte classes of 16 lanes at once. Returns the chunk end, 0
+ * for the slow path, or SIZE_MAX when the chunk is too long for this test. */
+static inline size_t fast_ascii_chunk16(out_state *o, const char *text, size_t len, size_t a) {
+    const unsigned char *t = (const unsigned char *)text;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + a));
+    const __m128i bias = _mm_set1_epi8((char)0x80);
+    /* printable ASCII (0x21..0x7e and 0x7f): signed > 0x20 */
+    uint32_t pr = (uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)));
+    if (pr == 0xffff) return SIZE_MAX;
+    uint32_t n = (uint32_t)__builtin_ctz(~pr);
+    size_t j = a + n;
+    if (j < len && !(g_cls[t[j]] & C_SPACE)) return 0; /* non-ASCII, a control byte or a Unicode space */
+    if (n == 1) {
+        emit(o, a, j);
+        return j;
+    }
+#define ULT(x, lo, span)                                                                                     \
+    (uint32_t) _mm_movemask_epi8(_mm_cmplt_epi8(                                                             \
+        _mm_xor_si128(_mm_sub_epi8(x, _mm_set1_epi8((char)(lo))), bias), _mm_set1_epi8((char)((span)-128))))
+    uint32_t low = ULT(v, 'a', 26), let = ULT(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+    uint32_t dig = ULT(v, '0', 10);
+    uint32_t hyp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+#undef ULT
+    uint32_t in = (1u << n) - 1, an = let | dig;
+    if ((dig << 1) & (let | hyp) & in) return 0; /* a digit before a letter or hyphen */
+    uint32_t others = in & ~(an | hyp), r = n;
+    if (others) {
+        if (others != 1u << (n - 1) || !(g_cls[t[j - 1]] & C_TRAIL)) return 0;
+        r = n - 1;
+        if (t[a + r] == '.' && !(((low | dig) >> (r - 1)) & 1)) return 0;
+    }
+    if (!(an & 1) || !((an >> (r - 1)) & 1)) return 0;
+    if (maybe_special(g_r_first, g_r_len, t + a, r) ||
+        (r < n && maybe_special(g_rp_first, g_rp_len, t + a, n)))
+        return 0;
+    emit(o, a, a + r);
+    if (r < n) emit(o, a + r, j);
+    return j;
+}
+#endif
+
+size_t kz_word_tokenize(const char *text, size_t len, kz_span *out, size_t cap) {
+    pthread_once(&g_once, init_tables);
+    pthread_once(&g_cls_once, init_cls);
+    out_state o = {out, out ? cap : 0, 0};
+    const unsigned char *t = (const unsigned char *)text;
+    chunk *c = NULL;
+    chunk cbuf;
+    size_t i = 0;
+    while (i < len) {
+        uint32_t k = g_cls[t[i]];
+        if (k & C_SPACE) {
+            i++;
+            continue;
+        }
+        if (!(k & C_NONASCII)) {
+            size_t e = SIZE_MAX;
+#ifdef __SSE2__
+            if (i + 16 <= len) e = fast_ascii_chunk16(&o, text, len, i);
+#endif
+            if (e == SIZE_MAX) e = fast_ascii_chunk(&o, text, len, i);
             if (e) {
-                emit(&o, i, e);
                 i = e;
                 continue;
             }
         }
-        size_t j = i;
-        int32_t cp = kz_utf8_decode(text, len, &j);
-        if (cp >= 0 && is_space((uint32_t)cp)) {
-            i = j;
-            continue;
-        }
-        /* gather one run of non-space code points (invalid bytes count as U+FFFD) */
-        c.n = 0;
-        while (i < len && c.n < MAX_CHUNK) {
-            unsigned char y = (unsigned char)text[i];
-            if (y < 0x80) {
-                if (y == ' ' || (y >= 0x09 && y <= 0x0d) || (y >= 0x1c && y <= 0x1f)) break;
-                c.cp[c.n] = y;
-                c.off[c.n++] = i++;
-                continue;
-            }
-            j = i;
-            cp = kz_utf8_decode(text, len, &j);
-            if (cp >= 0 && is_space((uint32_t)cp)) break;
-            c.cp[c.n] = cp < 0 ? 0xfffd : (uint32_t)cp;
-            c.off[c.n++] = i;
-            i = j;
-        }
-        c.off[c.n] = i;
-        tokenize_chunk(&o, &c);
+        if (!c) c = &cbuf, c->text = text;
+        i = ref_step(&o, c, text, len, i);
     }
     return o.n;
 }

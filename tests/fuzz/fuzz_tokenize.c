@@ -1,6 +1,7 @@
 /* Fuzz target for kz_word_tokenize (spans ordered, disjoint, in bounds, never
- * whitespace-led, the count independent of cap) and kz_matcher_scan_anchored
- * (exactly the raw scan's hits that start at a token start). */
+ * whitespace-led, the count independent of cap, exactly the reference loop's
+ * tokens) and kz_matcher_scan_anchored (exactly the raw scan's hits that start
+ * at a token start). */
 #include <stdlib.h>
 #include <string.h>
 #include "kazu/kazu.h"
@@ -9,6 +10,8 @@
 #include "kazu/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* The tokenizer's reference loop without its fast paths (src/text/tokenize.c). */
+size_t kz__word_tokenize_ref(const char *text, size_t len, kz_span *out, size_t cap);
 
 typedef struct hits {
     uint64_t n, sum;
@@ -32,6 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     kz_span *t = malloc((total + 1) * sizeof *t);
     if (!t) return 0;
     if (kz_word_tokenize(text, size, t, total) != total) abort();
+    kz_span *r = malloc((total + 1) * sizeof *r);
+    if (!r) {
+        free(t);
+        return 0;
+    }
+    if (kz__word_tokenize_ref(text, size, r, total) != total) abort();
+    for (size_t i = 0; i < total; i++)
+        if (r[i].start != t[i].start || r[i].end != t[i].end) abort();
+    free(r);
     bool valid = kz_utf8_valid(text, size, NULL);
     for (size_t i = 0; i < total; i++) {
         if (t[i].start < 0 || t[i].start >= t[i].end || (size_t)t[i].end > size) abort();

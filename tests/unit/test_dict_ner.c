@@ -306,7 +306,22 @@ KZ_TEST(dict_case_table_boundaries_nesting_offsets) {
     KZ_CHECK_INT(e->n_candidates, 2);
     KZ_CHECK_INT(count_ents(doc, "amongst", "ent_type_2", &e), 1);
     KZ_CHECK_INT(e->mention_confidence, KZ_MENTION_PROBABLE);
+
+    /* huge_pages: the same entities from a private copy of the automaton */
+    uint32_t n_plain = doc->sections[0]->n_entities;
+    int64_t spans_plain = 0;
+    for (uint32_t i = 0; i < n_plain; i++)
+        spans_plain += doc->sections[0]->entities[i]->start * 1000 + doc->sections[0]->entities[i]->end;
     done(doc);
+    doc = run_step(PACK, "huge_pages: true\n", text, &err);
+    KZ_CHECK(doc != NULL);
+    KZ_CHECK_INT(doc->sections[0]->n_entities, n_plain);
+    int64_t spans_huge = 0;
+    for (uint32_t i = 0; i < n_plain; i++)
+        spans_huge += doc->sections[0]->entities[i]->start * 1000 + doc->sections[0]->entities[i]->end;
+    KZ_CHECK_INT(spans_huge, spans_plain);
+    done(doc);
+    KZ_CHECK(run_step(PACK, "huge_pages: maybe\n", text, &err) == NULL);
 
     /* entity_classes filter */
     doc = run_step(PACK, "entity_classes: [ent_type_2]\n", text, &err);

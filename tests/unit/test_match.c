@@ -208,21 +208,34 @@ KZ_TEST(match_loader_rejects_bad_blobs) {
     KZ_CHECK_INT(kz_matcher_open(blob, 100, &m, &err), KZ_EPARSE);
     KZ_CHECK_INT(kz_matcher_open(blob + 1, len - 1, &m, &err), KZ_EINVAL);
     kz__ac_header *h = (kz__ac_header *)blob;
-    h->version = 99;
+    h->version = 2; /* the format before the double array: refused, so packs rebuild it */
     KZ_CHECK_INT(kz_matcher_open(blob, len, &m, &err), KZ_EFORMAT);
-    KZ_CHECK(strstr(err.msg, "99") != NULL);
+    KZ_CHECK(strstr(err.msg, "2") != NULL);
     h->version = KZ_MATCH_FORMAT_VERSION;
     h->magic ^= 1;
     KZ_CHECK_INT(kz_matcher_open(blob, len, &m, &err), KZ_EFORMAT);
     h->magic ^= 1;
-    h->off_pool += 64;
+    uint64_t pool_at = h->off_pool;
+    h->off_pool = h->total_bytes; /* the pool (bytes of "Abd") would run past the end */
     KZ_CHECK_INT(kz_matcher_open(blob, len, &m, &err), KZ_EPARSE);
     KZ_CHECK(strstr(err.msg, "pool") != NULL);
-    h->off_pool -= 64;
-    h->n_states = 0xfffffff0u;
+    h->off_pool = pool_at;
+    h->n_units = 300; /* not a multiple of 256 */
     KZ_CHECK_INT(kz_matcher_open(blob, len, &m, &err), KZ_EPARSE);
-    h->n_states = 4;
+    h->n_units = 256;
+    blob[h->off_tail + h->tail_bytes - 1] = 1; /* the tail padding must be zero */
+    KZ_CHECK_INT(kz_matcher_open(blob, len, &m, &err), KZ_EPARSE);
+    blob[h->off_tail + h->tail_bytes - 1] = 0;
     KZ_CHECK_INT(kz_matcher_open(blob, len, &m, &err), 0);
+    /* a header claiming more byte-trie states than the trie can hold: the full
+     * scan's automaton is refused, the anchored walk still works */
+    h->n_states = 0xfffffff0u;
+    kz_matcher *m2;
+    KZ_CHECK_INT(kz_matcher_open(blob, len, &m2, &err), 0);
+    KZ_CHECK_INT(kz_matcher_prepare_scan(m2, &err), KZ_EPARSE);
+    static hits none;
+    KZ_CHECK_INT(kz_matcher_scan(m2, "abc", 3, 0, collect, &none), KZ_EPARSE);
+    kz_matcher_close(m2);
     kz_matcher_close(m);
     free(blob);
 }
@@ -337,7 +350,9 @@ KZ_TEST(match_random_vs_naive) {
             total += b.n;
             qsort(a.h, a.n, sizeof a.h[0], cmp_hit);
             qsort(b.h, b.n, sizeof b.h[0], cmp_hit);
-            if (a.n != b.n || memcmp(a.h, b.h, a.n * sizeof a.h[0]) != 0) {
+            bool same = a.n == b.n;
+            for (size_t q = 0; q < a.n && same; q++) same = cmp_hit(&a.h[q], &b.h[q]) == 0;
+            if (!same) {
                 bad = 1;
                 kz_test_fail(__FILE__, __LINE__, "round %d text '%s': %zu hits vs naive %zu", round, text,
                              a.n, b.n);
@@ -352,4 +367,170 @@ KZ_TEST(match_random_vs_naive) {
 KZ_TEST(match_section_tag_spells_kzac) {
     KZ_CHECK_INT(KZ_MATCH_KB_SECTION_TAG,
                  (uint32_t)'K' | (uint32_t)'Z' << 8 | (uint32_t)'A' << 16 | (uint32_t)'C' << 24);
+}
+
+/* ---- anchored walks ------------------------------------------------------- */
+
+/* Anchored hits from every code point start (end_ok: NULL or a byte map), and
+ * the full scan's hits filtered the same way; both sorted. */
+static void anchored_vs_full(const kz_matcher *m, const char *t, size_t tl, const uint8_t *end_ok, hits *a,
+                             hits *b) {
+    size_t starts[1024], ns = 0;
+    for (size_t i = 0; i < tl && ns < 1024; i++)
+        if (((unsigned char)t[i] & 0xc0) != 0x80) starts[ns++] = i;
+    a->n = b->n = 0;
+    kz_matcher_scan_anchored(m, t, tl, starts, ns, end_ok, collect, a);
+    hits all;
+    all.n = 0;
+    kz_matcher_scan(m, t, tl, 0, collect, &all);
+    for (size_t i = 0; i < all.n; i++)
+        if (!end_ok || end_ok[all.h[i].end]) b->h[b->n++] = all.h[i];
+    qsort(a->h, a->n, sizeof a->h[0], cmp_hit);
+    qsort(b->h, b->n, sizeof b->h[0], cmp_hit);
+}
+
+static bool same_hits(const hits *a, const hits *b) {
+    if (a->n != b->n) return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (cmp_hit(&a->h[i], &b->h[i])) return false;
+    return true;
+}
+
+KZ_TEST(match_anchored_nested_single_char_and_long_keys) {
+    char longkey[700], longtext[720];
+    memset(longkey, 'q', 600);
+    memcpy(longkey + 600, "rst", 4); /* a tail record longer than 255 bytes */
+    spec sp[] = {{"a", 1, false},         {"ab", 2, false},   {"abc", 3, false},   {"lung cancer", 4, false},
+                 {"cancer", 5, false},    {"A", 6, true},     {longkey, 7, false}, {"Lung", 8, true},
+                 {"b\xc3\xa9", 9, false}, {"x\0y", 10, false}};
+    sp[9].s = "x"; /* strlen-based build(): NUL patterns are added below */
+    size_t len;
+    kz_match_builder *bld;
+    KZ_CHECK_INT(kz_match_builder_new(&bld), 0);
+    for (size_t i = 0; i < 9; i++)
+        KZ_CHECK_INT(kz_match_builder_add(bld, sp[i].s, strlen(sp[i].s), sp[i].payload, sp[i].cs), 0);
+    KZ_CHECK_INT(kz_match_builder_add(bld, "x\0y", 3, 10, false), 0);
+    void *blob;
+    KZ_CHECK_INT(kz_match_builder_finish(bld, &blob, &len, NULL), 0);
+    kz_match_builder_free(bld);
+    kz_matcher *m;
+    KZ_CHECK_INT(kz_matcher_open(blob, len, &m, NULL), 0);
+    static hits a, b;
+    const char t1[] = "A ab abc Lung Cancer B\xc3\x89 x\0y x\xffy";
+    size_t t1l = sizeof t1 - 1;
+    anchored_vs_full(m, t1, t1l, NULL, &a, &b);
+    KZ_CHECK(same_hits(&a, &b));
+    /* A(1,6) ab(1,2) abc(1,2,3) Lung(8) lung cancer(4) cancer(5) the a of Cancer(1) bÉ(9) x\0y(10) */
+    KZ_CHECK_INT(a.n, 13);
+    bool nul_hit = false, cs_lung = false;
+    for (size_t i = 0; i < a.n; i++) {
+        nul_hit |= a.h[i].payload == 10 && a.h[i].start == 25 && a.h[i].end == 28;
+        cs_lung |= a.h[i].payload == 8 && a.h[i].case_sensitive;
+    }
+    KZ_CHECK(nul_hit);
+    KZ_CHECK(cs_lung);
+    /* end_ok: only hits ending at a listed end */
+    uint8_t ends[sizeof t1] = {0};
+    ends[4] = ends[20] = 1; /* "ab", "Lung Cancer" / "Cancer" */
+    anchored_vs_full(m, t1, t1l, ends, &a, &b);
+    KZ_CHECK(same_hits(&a, &b));
+    KZ_CHECK_INT(a.n, 3);
+    /* the long key through its u16-length tail */
+    memcpy(longtext, "  ", 2);
+    for (size_t i = 0; i < 600; i++) longtext[2 + i] = (i % 2) ? 'q' : 'Q';
+    memcpy(longtext + 602, "RST.", 5);
+    anchored_vs_full(m, longtext, strlen(longtext), NULL, &a, &b);
+    KZ_CHECK(same_hits(&a, &b));
+    KZ_CHECK_INT(a.n, 1);
+    KZ_CHECK_INT(a.h[0].start, 2);
+    KZ_CHECK_INT(a.h[0].end, 605);
+    longtext[500] = 'x'; /* a mismatch inside the tail */
+    anchored_vs_full(m, longtext, strlen(longtext), NULL, &a, &b);
+    KZ_CHECK_INT(a.n, 0);
+    KZ_CHECK_INT(b.n, 0);
+    kz_matcher_close(m);
+    free(blob);
+}
+
+/* Many keys (so the double array closes blocks and opens fresh ones), random
+ * texts over the same alphabet: anchored walks from every start give exactly
+ * the full scan's hits, with and without an end filter. */
+KZ_TEST(match_anchored_random_large) {
+    static const char *AL[] = {"a", "b", "c", "d", "e", "A", "B", " ", "-", "\xc3\xa9", "\xc3\x89", "1"};
+    const size_t nal = sizeof AL / sizeof AL[0];
+    kz_match_builder *bld;
+    KZ_CHECK_INT(kz_match_builder_new(&bld), 0);
+    char buf[64];
+    for (uint32_t i = 0; i < 60000; i++) {
+        buf[0] = 0;
+        int n = 3 + (int)rnd(10);
+        for (int k = 0; k < n; k++) strcat(buf, AL[rnd((uint32_t)nal)]);
+        KZ_CHECK_INT(kz_match_builder_add(bld, buf, strlen(buf), i % 97, rnd(5) == 0), 0);
+    }
+    void *blob;
+    size_t len;
+    KZ_CHECK_INT(kz_match_builder_finish(bld, &blob, &len, NULL), 0);
+    kz_match_builder_free(bld);
+    kz_matcher *m;
+    KZ_CHECK_INT(kz_matcher_open(blob, len, &m, NULL), 0);
+    kz_matcher_info info;
+    kz_matcher_get_info(m, &info);
+    KZ_CHECK(info.n_units > 16 * 256);                       /* more blocks than the builder keeps open */
+    KZ_CHECK(((const kz__ac_header *)blob)->off_root2 != 0); /* large enough for the two-byte table */
+    static hits a, b;
+    size_t total = 0;
+    int bad = 0;
+    for (int round = 0; round < 200 && !bad; round++) {
+        char text[400];
+        text[0] = 0;
+        int n = (int)rnd(80);
+        for (int k = 0; k < n; k++) strcat(text, AL[rnd((uint32_t)nal)]);
+        size_t tl = strlen(text);
+        uint8_t ends[400];
+        for (size_t i = 0; i <= tl; i++) ends[i] = (uint8_t)(rnd(3) != 0);
+        anchored_vs_full(m, text, tl, (round & 1) ? ends : NULL, &a, &b);
+        total += a.n;
+        KZ_CHECK(b.n < 4096); /* not truncated */
+        if (!same_hits(&a, &b)) {
+            bad = 1;
+            kz_test_fail(__FILE__, __LINE__, "round %d text '%s': %zu anchored hits vs %zu", round, text, a.n,
+                         b.n);
+        }
+    }
+    KZ_CHECK(total > 1000);
+    kz_matcher_close(m);
+    free(blob);
+}
+
+static int stop_at_first(void *user, const kz_match_hit *hit) {
+    (void)hit;
+    ++*(int *)user;
+    return 5;
+}
+
+KZ_TEST(match_anchored_stops_and_rejects_null) {
+    spec sp[] = {{"ab", 1, false}, {"b", 2, false}};
+    size_t len;
+    void *blob = build(sp, 2, &len);
+    kz_matcher *m;
+    KZ_CHECK_INT(kz_matcher_open(blob, len, &m, NULL), 0);
+    size_t starts[] = {0, 1, 3, 4, 100};
+    int count = 0;
+    KZ_CHECK_INT(kz_matcher_scan_anchored(m, "ab ab", 5, starts, 5, NULL, stop_at_first, &count), 5);
+    KZ_CHECK_INT(count, 1);
+    KZ_CHECK_INT(kz_matcher_scan_anchored(NULL, "ab", 2, starts, 1, NULL, stop_at_first, &count), KZ_EINVAL);
+    KZ_CHECK_INT(kz_matcher_scan_anchored(m, NULL, 2, starts, 1, NULL, stop_at_first, &count), KZ_EINVAL);
+    /* a long text (the folded copy is allocated, not on the stack) */
+    size_t big = 100000;
+    char *t = malloc(big);
+    memset(t, ' ', big);
+    memcpy(t + big - 2, "ab", 2);
+    size_t st2[] = {0, big - 2, big - 1};
+    static hits h;
+    h.n = 0;
+    KZ_CHECK_INT(kz_matcher_scan_anchored(m, t, big, st2, 3, NULL, collect, &h), 0);
+    KZ_CHECK_INT(h.n, 2);
+    free(t);
+    kz_matcher_close(m);
+    free(blob);
 }
