@@ -1,6 +1,7 @@
 /* Benchmark: candidate search (DictionaryEntityLinkingStep's TF-IDF top-k) on a
  * kb pack: index build time and size, pruned search queries/s on one core
- * (median of runs), and recall against the brute-force scorer on the same queries. */
+ * (median of runs, CPU time), per-parser cost, and recall against the
+ * brute-force scorer on the same queries. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,8 @@ static size_t perturb(const char *s, size_t len, char *out) {
 int main(int argc, char **argv) {
     const char *kb_path = NULL;
     int n_queries = 20000, runs = 3, k = 20, n_recall = 300;
+    bool force_build = false, portable = false;
+    const char *only_parser = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--kb") && i + 1 < argc)
             kb_path = argv[++i];
@@ -88,8 +91,15 @@ int main(int argc, char **argv) {
             k = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--recall") && i + 1 < argc)
             n_recall = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--build"))
+            force_build = true;
+        else if (!strcmp(argv[i], "--portable"))
+            portable = true;
+        else if (!strcmp(argv[i], "--parser") && i + 1 < argc)
+            only_parser = argv[++i];
         else
-            die("usage: bench_search --kb PACK [--queries N] [--runs N] [--k K] [--recall N]");
+            die("usage: bench_search --kb PACK [--queries N] [--runs N] [--k K] [--recall N] [--build] "
+                "[--portable] [--parser NAME]");
     }
     if (!kb_path || n_queries <= 0 || runs <= 0 || k <= 0 || k > (int)KZ_TFIDF_MAX_K) die("bad arguments");
     if (n_recall > n_queries) n_recall = n_queries;
@@ -97,30 +107,46 @@ int main(int argc, char **argv) {
     kz_error_clear(&err);
     kz_kb *kb;
     if (kz_kb_open(kb_path, &kb, &err)) die("%s: %s", kb_path, err.msg);
-    const void *blob;
+    const void *blob = NULL;
     void *own = NULL;
-    size_t len;
-    double t0 = now(), build_s = 0;
-    if (kz_kb_section(kb, KZ_KB_TAG('K', 'Z', 'T', 'F'), &blob, &len) != 0) {
-        if (kz__tfidf_build_section(kb, &own, &len, &err)) die("index build: %s", err.msg);
-        blob = own;
-        build_s = now() - t0;
+    size_t len = 0;
+    double build_s = 0;
+    kz_tfidf *ix = NULL;
+    const char *why = "forced by --build";
+    if (!force_build) {
+        why = "the pack has no KZTF section";
+        if (kz_kb_section(kb, KZ_KB_TAG('K', 'Z', 'T', 'F'), &blob, &len) == 0) {
+            int orc = kz__tfidf_open(blob, len, &ix, &err);
+            if (orc && orc != KZ_EFORMAT) die("index open: %s", err.msg);
+            if (orc) why = "the pack's KZTF section has another version";
+        }
     }
-    kz_tfidf *ix;
-    if (kz__tfidf_open(blob, len, &ix, &err)) die("index open: %s", err.msg);
+    if (!ix) { /* what DictionaryEntityLinkingStep does at init */
+        double t0 = now();
+        if (kz__tfidf_build_section(kb, &own, &len, &err)) die("index build: %s", err.msg);
+        build_s = now() - t0;
+        blob = own;
+        if (kz__tfidf_open(blob, len, &ix, &err)) die("index open: %s", err.msg);
+    }
     uint32_t ns = kz__tfidf_n_indexes(ix);
-    uint64_t total_docs = 0, total_post = 0;
+    uint64_t total_docs = 0, total_post = 0, total_dense = 0, total_terms = 0;
     for (uint32_t s = 0; s < ns; s++) {
         kz_tfidf_index_info info;
         kz__tfidf_index_info(ix, s, &info);
         total_docs += info.n_docs;
         total_post += info.n_postings;
+        total_dense += info.n_dense;
+        total_terms += info.n_terms;
     }
     printf("pack            %s\n", kb_path);
-    printf("index           %u parsers, %llu documents, %llu postings, %.1f MiB%s", ns,
-           (unsigned long long)total_docs, (unsigned long long)total_post, (double)len / 1048576.0,
-           own ? "" : " (KZTF section)\n");
-    if (own) printf(", built in %.2f s\n", build_s);
+    printf(
+        "index           %u parsers, %llu documents, %llu bigrams (%llu as bitmaps), %llu postings, %.1f MiB",
+        ns, (unsigned long long)total_docs, (unsigned long long)total_terms, (unsigned long long)total_dense,
+        (unsigned long long)total_post, (double)len / 1048576.0);
+    if (own)
+        printf(", built in %.2f s CPU (%s)\n", build_s, why);
+    else
+        printf(" (KZTF section)\n");
 
     /* queries: uniform over parsers, then a random candidate, perturbed once */
     query *qs = calloc((size_t)n_queries, sizeof *qs);
@@ -129,9 +155,16 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_queries; i++) {
         kz_tfidf_index_info info;
         uint32_t slot;
+        int tries = 0;
         do {
             slot = rnd(ns);
             kz__tfidf_index_info(ix, slot, &info);
+            if (only_parser && info.n_docs) {
+                kz_kb_parser pp;
+                kz_kb_parser_at(kb, info.parser, &pp);
+                if (strcmp(pp.name.ptr, only_parser) != 0) info.n_docs = 0;
+            }
+            if (++tries > 100000) die("no parser %s with documents", only_parser ? only_parser : "");
         } while (info.n_docs == 0);
         kz_candidate c;
         kz_arena_reset(a);
@@ -153,11 +186,15 @@ int main(int argc, char **argv) {
     kz_arena_free(a);
 
     kz_tfidf_scratch *s = kz__tfidf_scratch_new();
+    kz__tfidf_scratch_set_portable(s, portable);
     kz_tfidf_hit *hits = malloc((size_t)k * sizeof *hits), *bh = malloc((size_t)k * sizeof *bh);
     double *qps = malloc((size_t)runs * sizeof *qps);
-    uint64_t hash = 1469598103934665603ull, post = 0, resc = 0, tproc = 0, ttot = 0, nhits = 0;
+    uint64_t hash = 1469598103934665603ull, post = 0, resc = 0, tdense = 0, ttot = 0, nhits = 0, gscan = 0,
+             gtot = 0, gcut = 0, flagged = 0, seeded = 0;
     double *slot_s = calloc(ns, sizeof *slot_s);
-    uint64_t *slot_n = calloc(ns, sizeof *slot_n), *slot_post = calloc(ns, sizeof *slot_post);
+    uint64_t *slot_n = calloc(ns, sizeof *slot_n), *slot_post = calloc(ns, sizeof *slot_post),
+             *slot_resc = calloc(ns, sizeof *slot_resc), *slot_gscan = calloc(ns, sizeof *slot_gscan),
+             *slot_gtot = calloc(ns, sizeof *slot_gtot);
     for (int r = 0; r < runs; r++) {
         double t = now();
         for (int i = 0; i < n_queries; i++) {
@@ -170,40 +207,57 @@ int main(int argc, char **argv) {
                 kz__tfidf_last_stats(s, &st);
                 post += st.postings_read;
                 resc += st.docs_rescored;
-                tproc += st.terms_processed;
+                flagged += st.docs_flagged;
+                seeded += st.docs_seeded;
+                tdense += st.terms_dense;
                 ttot += st.terms_total;
+                gscan += st.groups_scanned;
+                gtot += st.groups_total;
+                gcut += st.groups_cut;
                 nhits += n;
                 slot_s[qs[i].slot] += now() - tq;
                 slot_n[qs[i].slot]++;
                 slot_post[qs[i].slot] += st.postings_read;
+                slot_resc[qs[i].slot] += st.docs_rescored;
+                slot_gscan[qs[i].slot] += st.groups_scanned;
+                slot_gtot[qs[i].slot] += st.groups_total;
                 for (uint32_t j = 0; j < n; j++) hash = (hash ^ hits[j].doc) * 1099511628211ull;
             }
         }
         qps[r] = n_queries / (now() - t);
     }
     qsort(qps, (size_t)runs, sizeof *qps, cmp_double);
-    printf("queries         %d (perturbed synonym norms, uniform over parsers), top-%d\n", n_queries, k);
-    printf("pruned search   %.0f queries/s per core (CPU time) (median of %d runs; min %.0f, max %.0f)\n",
-           qps[runs / 2], runs, qps[0], qps[runs - 1]);
-    printf("per query       %.0f postings read, %.1f documents rescored, %.1f of %.1f terms processed, %.1f "
+    printf("queries         %d (perturbed synonym norms, uniform over %s), top-%d\n", n_queries,
+           only_parser ? only_parser : "parsers", k);
+    printf("pruned search   %.0f queries/s per core (CPU time) (median of %d runs; min %.0f, max %.0f)%s\n",
+           qps[runs / 2], runs, qps[0], qps[runs - 1], portable ? " [portable pass]" : "");
+    printf("per query       %.1f of %.1f terms as bitmaps, %.0f postings read, %.1f%% of groups scanned "
+           "(%.1f%% of those cut early), %.1f documents flagged, %.1f rescored (%.1f while seeding), %.1f "
            "hits\n",
-           (double)post / n_queries, (double)resc / n_queries, (double)tproc / n_queries,
-           (double)ttot / n_queries, (double)nhits / n_queries);
+           (double)tdense / n_queries, (double)ttot / n_queries, (double)post / n_queries,
+           gtot ? 100.0 * (double)gscan / (double)gtot : 0.0,
+           gscan ? 100.0 * (double)gcut / (double)gscan : 0.0, (double)flagged / n_queries,
+           (double)resc / n_queries, (double)seeded / n_queries, (double)nhits / n_queries);
 
-    printf("per parser      docs  queries  us/query  postings/query\n");
+    printf("per parser (first run)        docs  queries  us/query  postings/q  groups%%  rescored/q\n");
     for (uint32_t sl = 0; sl < ns; sl++) {
         kz_tfidf_index_info info;
         kz__tfidf_index_info(ix, sl, &info);
         kz_kb_parser p;
         kz_kb_parser_at(kb, info.parser, &p);
         if (slot_n[sl])
-            printf("  %-26s %7u %6llu %9.1f %10.0f\n", p.name.ptr, info.n_docs,
+            printf("  %-26s %7u %6llu %9.1f %10.0f %7.1f %10.1f\n", p.name.ptr, info.n_docs,
                    (unsigned long long)slot_n[sl], slot_s[sl] / (double)slot_n[sl] * 1e6,
-                   (double)slot_post[sl] / (double)slot_n[sl]);
+                   (double)slot_post[sl] / (double)slot_n[sl],
+                   slot_gtot[sl] ? 100.0 * (double)slot_gscan[sl] / (double)slot_gtot[sl] : 0.0,
+                   (double)slot_resc[sl] / (double)slot_n[sl]);
     }
     free(slot_s);
     free(slot_n);
     free(slot_post);
+    free(slot_resc);
+    free(slot_gscan);
+    free(slot_gtot);
 
     /* recall against brute force on the first n_recall queries */
     uint64_t want = 0, found = 0;

@@ -48,7 +48,7 @@ int kz__kb_ext_build_all(const kz_kb *kb, kz_kb_ext_section *out, size_t cap, si
 /* Versions of the extension sections' formats, mixed into the pack's input
  * hash: a pack built before a section existed, or with an older format of
  * it, is rebuilt by the next `kb build` instead of being kept as up to date. */
-static const char k_ext_versions[] = "KZAC:3 KZTF:1";
+static const char k_ext_versions[] = "KZAC:3 KZTF:2";
 
 void kz__kb_ext_salt(uint8_t hash[32]) {
     kz_sha256 *h = kz__sha256_new();

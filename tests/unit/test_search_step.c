@@ -212,6 +212,45 @@ KZ_TEST(search_step_links_like_kazu) {
     cleanup_dir();
 }
 
+/* A pack whose KZTF section has another format version (built by an older
+ * kazu-c): the step builds the index at init, as for a pack without one. */
+KZ_TEST(search_step_rebuilds_an_older_index) {
+    kz_error err;
+    kz_error_clear(&err);
+    KZ_CHECK_INT(build_pack(&err), 0);
+    size_t len = 0;
+    char *pack = kz_test_read_file(g_pack, &len);
+    KZ_CHECK(pack != NULL);
+    char *at = memmem(pack, len, KZ_TFIDF_MAGIC, 8);
+    KZ_CHECK(at != NULL && at + 12 <= pack + len);
+    uint32_t v = 1; /* the first KZTF format */
+    memcpy(at + 8, &v, 4);
+    FILE *fp = fopen(g_pack, "wb");
+    KZ_CHECK(fp != NULL);
+    KZ_CHECK(fwrite(pack, 1, len, fp) == len);
+    fclose(fp);
+    free(pack);
+    kz_kb *kb;
+    KZ_CHECK_INT(kz_kb_open(g_pack, &kb, &err), 0);
+    const void *blob;
+    size_t blen;
+    KZ_CHECK_INT(kz_kb_section(kb, KZ_KB_TAG('K', 'Z', 'T', 'F'), &blob, &blen), 0);
+    kz_tfidf *ix = NULL;
+    KZ_CHECK_INT(kz__tfidf_open(blob, blen, &ix, &err), KZ_EFORMAT);
+    kz_kb_close(kb);
+    const kz_step_type *t = kz_step_find("DictionaryEntityLinkingStep");
+    void *st = step_init(NULL, &err);
+    KZ_CHECK(t && st);
+    kz_doc *doc = make_doc();
+    KZ_CHECK(doc != NULL);
+    kz_step_ctx ctx = {.step_name = t->name};
+    KZ_CHECK_INT(t->process(st, &doc, 1, &ctx, &err), 0);
+    check_doc(doc);
+    kz_doc_free(doc);
+    t->free(st);
+    cleanup_dir();
+}
+
 typedef struct thread_arg {
     const kz_step_type *t;
     void *st;

@@ -1,7 +1,9 @@
 /* The TF-IDF candidate index against an independent brute-force scorer in this
  * file (sklearn TfidfVectorizer semantics: char bigrams, raw tf, smooth idf, l2
- * rows, cosine): identical top-k ids on random queries, scores within 1e-6;
- * corrupt blobs refused or survived. */
+ * rows, cosine): identical top-k ids on random queries, scores within 1e-6,
+ * with the AVX2 and the portable bound pass alike; ties, k beyond the index,
+ * common-bigram-only queries; corrupt and other-version blobs refused or
+ * survived. */
 #include <math.h>
 #include "kz_test.h"
 #include "kazu/core.h"
@@ -17,16 +19,19 @@ static uint32_t rnd(uint32_t n) {
 }
 
 /* Random normalised-looking strings over a small alphabet (ASCII + two
- * 2-byte and one 3-byte character) so bigrams repeat and scores tie. */
+ * 2-byte and one 3-byte character) so bigrams repeat and scores tie, plus
+ * rare letters (1 in 40) whose bigrams stay postings rather than bitmaps. */
 static const char *const ALPHA[] = {"A", "B", "C", "D", "E", "I",        "N",        "S",
                                     "T", " ", " ", "1", "2", "\xc3\x89", "\xce\x91", "\xe2\x80\x90"};
 #define N_ALPHA (sizeof ALPHA / sizeof ALPHA[0])
+static const char RARE[] = "FGHJKLMOPQRUVWXYZ";
 
 static size_t rand_string(char *buf, size_t cap, uint32_t max_chars) {
     uint32_t n = rnd(max_chars + 1);
     size_t len = 0;
     for (uint32_t i = 0; i < n; i++) {
-        const char *a = ALPHA[rnd(N_ALPHA)];
+        char rare[2] = {RARE[rnd(sizeof RARE - 1)], 0};
+        const char *a = rnd(40) == 0 ? rare : ALPHA[rnd(N_ALPHA)];
         size_t l = strlen(a);
         if (len + l + 1 > cap) break;
         memcpy(buf + len, a, l);
@@ -203,7 +208,7 @@ static uint32_t ref_search(const ref_index *r, const char *q, size_t qlen, uint3
 
 /* ---- tests --------------------------------------------------------------------- */
 
-#define N_DOCS 4000
+#define N_DOCS 12000 /* two indexes of 6000: 24 groups of 256, several runs either side */
 
 typedef struct fixture {
     char *docs[N_DOCS];
@@ -225,7 +230,7 @@ static bool fixture_new(fixture *f) {
             l = f->lens[src];
             memcpy(buf, f->docs[src], l + 1);
         } else {
-            l = rand_string(buf, sizeof buf, 1 + rnd(3) * 10);
+            l = rand_string(buf, sizeof buf, 1 + rnd(4) * 10);
         }
         f->docs[d] = malloc(l + 1);
         memcpy(f->docs[d], buf, l + 1);
@@ -248,6 +253,44 @@ static void fixture_free(fixture *f) {
     for (uint32_t d = 0; d < N_DOCS; d++) free(f->docs[d]);
 }
 
+/* One query on slot 0 of f: the pruned search (AVX2 and portable passes) and the
+ * blob's brute force equal this file's reference; false after a failure. */
+static bool check_query(const fixture *f, kz_tfidf_scratch *s, kz_tfidf_scratch *sp, const char *q, size_t ql,
+                        uint32_t k, uint64_t *rescored) {
+    static kz_tfidf_hit got[2][256], brute[256];
+    static ref_hit want[256];
+    uint32_t n[2] = {0, 0}, nb = 0;
+    kz_error err;
+    for (int v = 0; v < 2; v++) {
+        if (kz__tfidf_search(f->ix, 0, q, ql, k, v ? sp : s, got[v], &n[v], &err)) {
+            kz_test_fail(__FILE__, __LINE__, "search failed: %s", err.msg);
+            return false;
+        }
+    }
+    kz_tfidf_stats st;
+    kz__tfidf_last_stats(s, &st);
+    *rescored += st.docs_rescored;
+    if (kz__tfidf_search_brute(f->ix, 0, q, ql, k, s, brute, &nb, &err)) return false;
+    uint32_t nw = ref_search(&f->ref, q, ql, k, want);
+    if (n[0] != nw || n[1] != nw || nb != nw) {
+        kz_test_fail(__FILE__, __LINE__, "query \"%s\" k=%u: %u / %u (portable) / %u (brute) hits, want %u",
+                     q, k, n[0], n[1], nb, nw);
+        return false;
+    }
+    for (uint32_t i = 0; i < nw; i++) {
+        for (int v = 0; v < 2; v++)
+            if (got[v][i].doc != want[i].doc || fabs(got[v][i].score - want[i].score) > 1e-6 ||
+                got[v][i].doc != brute[i].doc || got[v][i].score != brute[i].score) {
+                kz_test_fail(__FILE__, __LINE__,
+                             "query \"%s\" k=%u rank %u%s: doc %u score %.17g, want doc %u %.17g", q, k, i,
+                             v ? " (portable)" : "", got[v][i].doc, got[v][i].score, want[i].doc,
+                             want[i].score);
+                return false;
+            }
+    }
+    return true;
+}
+
 KZ_TEST(tfidf_random_queries_match_brute_force) {
     static fixture f;
     KZ_CHECK(fixture_new(&f));
@@ -258,14 +301,16 @@ KZ_TEST(tfidf_random_queries_match_brute_force) {
     KZ_CHECK_INT(kz__tfidf_index_info(f.ix, 1, &info), 0);
     KZ_CHECK_INT(info.first_candidate, 7000);
     KZ_CHECK_INT(info.n_docs, N_DOCS / 2);
-    kz_tfidf_scratch *s = kz__tfidf_scratch_new();
+    KZ_CHECK_INT(kz__tfidf_index_info(f.ix, 0, &info), 0);
+    KZ_CHECK(info.n_dense > 0 && info.n_dense < info.n_terms); /* bitmaps and postings both used */
+    KZ_CHECK(info.n_postings > 0);
+    kz_tfidf_scratch *s = kz__tfidf_scratch_new(), *sp = kz__tfidf_scratch_new();
+    kz__tfidf_scratch_set_portable(sp, true);
     static const uint32_t ks[] = {1, 3, 20, 100};
-    kz_tfidf_hit got[100], brute[100];
-    ref_hit want[100];
     char q[200];
-    int checked = 0, nonempty = 0;
-    uint64_t rescored = 0, postings = 0;
-    for (int it = 0; it < 1500; it++) {
+    int checked = 0;
+    uint64_t rescored = 0;
+    for (int it = 0; it < 1000; it++) {
         size_t ql;
         if (it % 2 == 0) { /* a document with edits: strong near matches exist */
             uint32_t d = rnd(N_DOCS / 2);
@@ -276,36 +321,73 @@ KZ_TEST(tfidf_random_queries_match_brute_force) {
         } else {
             ql = rand_string(q, sizeof q, 25);
         }
-        uint32_t k = ks[it % 4], n = 0, nb = 0;
-        kz_error err;
-        KZ_CHECK_INT(kz__tfidf_search(f.ix, 0, q, ql, k, s, got, &n, &err), 0);
-        kz_tfidf_stats st;
-        kz__tfidf_last_stats(s, &st);
-        rescored += st.docs_rescored;
-        postings += st.postings_read;
-        KZ_CHECK_INT(kz__tfidf_search_brute(f.ix, 0, q, ql, k, s, brute, &nb, &err), 0);
-        uint32_t nw = ref_search(&f.ref, q, ql, k, want);
-        KZ_CHECK_INT(n, nw);
-        KZ_CHECK_INT(nb, nw);
-        for (uint32_t i = 0; i < n; i++) {
-            if (got[i].doc != want[i].doc || fabs(got[i].score - want[i].score) > 1e-6) {
-                kz_test_fail(__FILE__, __LINE__,
-                             "query \"%s\" k=%u rank %u: doc %u score %.17g, want doc %u %.17g", q, k, i,
-                             got[i].doc, got[i].score, want[i].doc, want[i].score);
-                return;
-            }
-            KZ_CHECK(got[i].doc == brute[i].doc && got[i].score == brute[i].score);
-        }
+        if (!check_query(&f, s, sp, q, ql, ks[it % 4], &rescored)) break;
         checked++;
-        nonempty += n > 0;
     }
-    KZ_CHECK_INT(checked, 1500);
-    KZ_CHECK(nonempty > 1000);
-    /* pruning does work: far fewer exact rescorings than documents */
-    KZ_CHECK(rescored < (uint64_t)checked * (N_DOCS / 2) / 4);
-    KZ_CHECK(postings > 0); /* the pruned search still reads postings */
+    KZ_CHECK_INT(checked, 1000);
+    /* pruning does work: far fewer exact scores than documents */
+    KZ_CHECK(rescored < (uint64_t)checked * (N_DOCS / 2) / 10);
     kz__tfidf_scratch_free(s);
+    kz__tfidf_scratch_free(sp);
     fixture_free(&f);
+}
+
+/* Exact ties, k beyond the index, queries of common bigrams only: the bound's
+ * edge cases against the reference. */
+KZ_TEST(tfidf_ties_large_k_and_common_bigrams) {
+    static fixture f;
+    KZ_CHECK(fixture_new(&f));
+    kz_tfidf_scratch *s = kz__tfidf_scratch_new(), *sp = kz__tfidf_scratch_new();
+    kz__tfidf_scratch_set_portable(sp, true);
+    uint64_t rescored = 0;
+    /* the most common bigrams: spaces and the first letters */
+    static const char *const common[] = {"A A", "  ", "A", "AA", "A B C D E", "AB AB AB AB", " A ", "1 2"};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        for (uint32_t k = 1; k <= 256; k *= 4)
+            KZ_CHECK(check_query(&f, s, sp, common[i], strlen(common[i]), k, &rescored));
+    /* duplicated documents: the fixture copies one document in eight, so any
+     * document's own string ties with its copies (ranked by document) */
+    for (uint32_t d = 0; d < 40; d++)
+        KZ_CHECK(check_query(&f, s, sp, f.docs[d * 7], f.lens[d * 7], 20, &rescored));
+    kz__tfidf_scratch_free(s);
+    kz__tfidf_scratch_free(sp);
+    fixture_free(&f);
+
+    /* a small index: k beyond the documents, many exact ties */
+    kz_str docs[40];
+    char store[40][8];
+    for (int i = 0; i < 40; i++) {
+        snprintf(store[i], sizeof store[i], i % 3 ? "ABC" : "AB%c", 'A' + i % 5);
+        docs[i] = kz_str_c(store[i]);
+    }
+    kz_tfidf_input in = {docs, 40, 0, 0};
+    void *blob;
+    size_t len;
+    kz_error err;
+    KZ_CHECK_INT(kz__tfidf_blob_build(&in, 1, &blob, &len, &err), 0);
+    kz_tfidf *ix;
+    KZ_CHECK_INT(kz__tfidf_open(blob, len, &ix, &err), 0);
+    s = kz__tfidf_scratch_new();
+    kz_tfidf_hit h[100], hb[100];
+    uint32_t n, nb;
+    for (int v = 0; v < 2; v++) {
+        kz__tfidf_scratch_set_portable(s, v == 1);
+        KZ_CHECK_INT(kz__tfidf_search(ix, 0, "ABC", 3, 100, s, h, &n, &err), 0);
+        KZ_CHECK_INT(kz__tfidf_search_brute(ix, 0, "ABC", 3, 100, s, hb, &nb, &err), 0);
+        KZ_CHECK_INT(n, 40); /* every document shares "AB" */
+        KZ_CHECK_INT(nb, 40);
+        for (uint32_t i = 0; i < n; i++) KZ_CHECK(h[i].doc == hb[i].doc && h[i].score == hb[i].score);
+        /* the 26 "ABC" documents tie at 1 and come first, by document */
+        for (uint32_t i = 0; i + 1 < 26; i++)
+            KZ_CHECK(h[i].score == h[i + 1].score && h[i].doc < h[i + 1].doc);
+        KZ_CHECK(fabs(h[0].score - 1.0) < 1e-12);
+        KZ_CHECK_INT(kz__tfidf_search(ix, 0, "ABC", 3, 5, s, h, &n, &err), 0);
+        KZ_CHECK_INT(n, 5);
+        for (uint32_t i = 0; i < n; i++) KZ_CHECK(h[i].doc == hb[i].doc);
+    }
+    kz__tfidf_scratch_free(s);
+    kz__tfidf_close(ix);
+    free(blob);
 }
 
 KZ_TEST(tfidf_second_index_and_edge_queries) {
@@ -366,6 +448,28 @@ KZ_TEST(tfidf_build_is_deterministic_and_handles_huge_tf) {
     free(b2);
 }
 
+KZ_TEST(tfidf_other_versions_are_refused) {
+    kz_str docs[2] = {{"ALPHA", 5}, {"BETA", 4}};
+    kz_tfidf_input in = {docs, 2, 0, 0};
+    void *blob;
+    size_t len;
+    kz_error err;
+    KZ_CHECK_INT(kz__tfidf_blob_build(&in, 1, &blob, &len, &err), 0);
+    kz_tfidf *ix = NULL;
+    uint32_t v;
+    memcpy(&v, (char *)blob + 8, 4);
+    KZ_CHECK_INT(v, KZ_TFIDF_VERSION);
+    for (uint32_t other = 1; other <= 3; other += 2) { /* the old format and a future one */
+        memcpy((char *)blob + 8, &other, 4);
+        KZ_CHECK_INT(kz__tfidf_open(blob, len, &ix, &err), KZ_EFORMAT);
+        KZ_CHECK(ix == NULL);
+    }
+    memcpy((char *)blob + 8, &v, 4);
+    KZ_CHECK_INT(kz__tfidf_open(blob, len, &ix, &err), 0);
+    kz__tfidf_close(ix);
+    free(blob);
+}
+
 KZ_TEST(tfidf_corrupt_blobs_never_crash) {
     kz_str docs[4] = {{"ALPHA", 5}, {"BETA", 4}, {"GAMMA 1", 7}, {"DELTA", 5}};
     kz_tfidf_input in = {docs, 4, 0, 0};
@@ -396,7 +500,9 @@ KZ_TEST(tfidf_corrupt_blobs_never_crash) {
             kz_tfidf_hit h[4];
             uint32_t n;
             for (uint32_t sl = 0; sl < kz__tfidf_n_indexes(ix); sl++) {
+                kz__tfidf_scratch_set_portable(s, it % 2);
                 kz__tfidf_search(ix, sl, "ALPHA", 5, 4, s, h, &n, &err);
+                kz__tfidf_search(ix, sl, "DELTA ALPHA", 11, 1, s, h, &n, &err);
                 kz__tfidf_search_brute(ix, sl, "GAMMA", 5, 4, s, h, &n, &err);
             }
             kz__tfidf_close(ix);
