@@ -33,6 +33,7 @@ static const char k_default_config[] =
     "        stride: 16\n"
     "        batch_size: 4\n"
     "        precision: int8   # quantised at load; same devel F1 as fp32 (docs/model-card.md), 1.6x faster\n"
+    "        threshold: 0.4    # sigmoid cut tuned on devel for the shipped model (docs/model-card.md)\n"
     "    # TF-IDF candidates for entities the dictionary did not find.\n"
     "    - type: DictionaryEntityLinkingStep\n"
     "      optional: true\n"
