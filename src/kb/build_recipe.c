@@ -252,8 +252,8 @@ static int parse_source(kz_recipe *r, const kz_config_node *n, size_t idx, const
     if (kz__syngen_config_parse(sg, &s->synonym_generation))
         return node_err(
             kz_config_get(n, "synonym_generation"), err, KZ_ECONFIG,
-            "source %s: 'synonym_generation': expected default, gene, chemical, disease or none, got '%.60s'", s->name,
-            sg);
+            "source %s: 'synonym_generation': expected default, gene, chemical, disease or none, got '%.60s'",
+            s->name, sg);
     if (kz__curator_parse(ac, &s->autocurator))
         return node_err(
             kz_config_get(n, "autocurator"), err, KZ_ECONFIG,
